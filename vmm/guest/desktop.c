@@ -307,9 +307,9 @@ int desk_set_mode(uint32_t w, uint32_t h)
 	place_pointer();
 	/* Tests find the terminal and the button from this line, whatever the mode. */
 	serial_log("desktop: layout terminal=%d,%d,%d,%d text=%d,%d,%d,%d button=%d,%d,%d,%d",
-		   desk.win.x, desk.win.y, desk.win.w, desk.win.h, desk.text.x, desk.text.y,
-		   desk.cols * FONT_W, desk.rows * FONT_H, desk.button.x, desk.button.y,
-		   desk.button.w, desk.button.h);
+	           desk.win.x, desk.win.y, desk.win.w, desk.win.h, desk.text.x, desk.text.y,
+	           desk.cols * FONT_W, desk.rows * FONT_H, desk.button.x, desk.button.y,
+	           desk.button.w, desk.button.h);
 	return 0;
 }
 
