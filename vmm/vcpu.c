@@ -34,9 +34,10 @@ struct vmm_vcpu_saved {
 	struct kvm_fpu fpu;
 	struct kvm_lapic_state lapic;
 	struct kvm_mp_state mp_state;
-	struct {
+	/* struct kvm_msrs ends in a flexible array: give it room for our list. */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry entries[NR_RESET_MSRS];
+		uint8_t room[sizeof(struct kvm_msrs) + NR_RESET_MSRS * sizeof(struct kvm_msr_entry)];
 	} msrs;
 };
 
@@ -135,14 +136,14 @@ static int save_vcpu_state(struct vmm_vcpu *vcpu)
 	s->fpu.fcw = 0x37f;
 	s->fpu.mxcsr = 0x1f80;
 	for (unsigned int i = 0; i < NR_RESET_MSRS; i++)
-		s->msrs.entries[i].index = reset_msrs[i];
+		s->msrs.hdr.entries[i].index = reset_msrs[i];
 	/* KVM_GET_MSRS stops at the first MSR it does not know; keep those it read. */
 	s->msrs.hdr.nmsrs = NR_RESET_MSRS;
-	n = ioctl(vcpu->fd, KVM_GET_MSRS, &s->msrs);
+	n = ioctl(vcpu->fd, KVM_GET_MSRS, &s->msrs.hdr);
 	s->msrs.hdr.nmsrs = n > 0 ? (uint32_t)n : 0;
 	for (uint32_t i = 0; i < s->msrs.hdr.nmsrs; i++)
-		if (s->msrs.entries[i].index != 0x10 && s->msrs.entries[i].index != 0x277)
-			s->msrs.entries[i].data = 0;
+		if (s->msrs.hdr.entries[i].index != 0x10 && s->msrs.hdr.entries[i].index != 0x277)
+			s->msrs.hdr.entries[i].data = 0;
 	return 0;
 }
 
@@ -156,7 +157,7 @@ static int restore_vcpu_state(struct vmm_vcpu *vcpu)
 	    ioctl(vcpu->fd, KVM_SET_LAPIC, &s->lapic) < 0 ||
 	    ioctl(vcpu->fd, KVM_SET_MP_STATE, &s->mp_state) < 0)
 		return -errno;
-	if (s->msrs.hdr.nmsrs && ioctl(vcpu->fd, KVM_SET_MSRS, &s->msrs) < 0)
+	if (s->msrs.hdr.nmsrs && ioctl(vcpu->fd, KVM_SET_MSRS, &s->msrs.hdr) < 0)
 		return -errno;
 	return 0;
 }
