@@ -37,7 +37,8 @@ struct vmm_vcpu_saved {
 	/* struct kvm_msrs ends in a flexible array: give it room for our list. */
 	union {
 		struct kvm_msrs hdr;
-		uint8_t room[sizeof(struct kvm_msrs) + NR_RESET_MSRS * sizeof(struct kvm_msr_entry)];
+		uint8_t room[sizeof(struct kvm_msrs) +
+		             NR_RESET_MSRS * sizeof(struct kvm_msr_entry)];
 	} msrs;
 };
 
