@@ -2,7 +2,7 @@
 # Install what is missing, build, and run every test.
 #
 #   scripts/test.sh              build in build/ and run all tests
-#   scripts/test.sh --sanitize   build in build-asan/ with ASan+UBSan, run the unit tests
+#   scripts/test.sh --sanitize   build in build-asan/ with ASan+UBSan, run unit and integration tests
 #   scripts/test.sh -R REGEX     only the tests whose name matches (passed to ctest)
 #
 # VDI_WERROR=1 turns warnings into errors (CI sets it).
@@ -25,7 +25,7 @@ if [ $mode = sanitize ]; then
 	bdir="$VDI_ROOT/build-asan"
 	vdi_build "$bdir" -DVDI_WERROR=$werror -DVDI_SANITIZE=ON
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --test-dir "$bdir" -L unit --output-on-failure -j2 "$@"
+		ctest --test-dir "$bdir" --output-on-failure "$@"
 else
 	bdir="$VDI_ROOT/build"
 	vdi_build "$bdir" -DVDI_WERROR=$werror

@@ -254,8 +254,12 @@ static void draw_button(void)
 
 static int pointer_coord(uint32_t v, uint32_t range, int size)
 {
-	/* Rounded, so a client's pixel comes back as the same pixel. */
-	uint64_t p = ((uint64_t)v * (uint32_t)size + range / 2) / (range ? range : 1);
+	/*
+	 * The axis range maps onto pixels 0..size-1, the convention of Linux
+	 * input drivers and of QEMU's tablet; rounded, so a client's pixel
+	 * comes back as the same pixel.
+	 */
+	uint64_t p = ((uint64_t)v * (uint32_t)(size - 1) + range / 2) / (range ? range : 1);
 
 	return (int)MIN(p, (uint64_t)size - 1);
 }
