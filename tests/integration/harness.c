@@ -95,7 +95,9 @@ double harness_kvm_mips(void)
 		goto out;
 	{
 		struct kvm_userspace_memory_region region = {
-			.slot = 0, .guest_phys_addr = 0, .memory_size = 0x10000,
+			.slot = 0,
+			.guest_phys_addr = 0,
+			.memory_size = 0x10000,
 			.userspace_addr = (uintptr_t)mem,
 		};
 
