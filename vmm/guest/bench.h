@@ -7,6 +7,10 @@
 
 #include <stdint.h>
 
+/* Frame marker: the frame number in 16 cells of 4x4 pixels at (0,0), MSB first. */
+#define BENCH_MARK_BITS 16
+#define BENCH_MARK_CELL 4
+
 /*
  * Draw the benchmark screen at w x h, then frames frames in three phases
  * (scrolling text, a dragged window, a photo-like noisy gradient), then
