@@ -2,6 +2,8 @@
 # and viewers) and drives them the way a user or the broker would. They
 # need the programs built and exit 77 (skipped) where /dev/kvm is missing.
 pkg_check_modules(LIBPNG_IT REQUIRED IMPORTED_TARGET libpng)
+pkg_check_modules(LIBVNCCLIENT REQUIRED IMPORTED_TARGET libvncclient)
+pkg_check_modules(SPICE_CLIENT REQUIRED IMPORTED_TARGET spice-client-glib-2.0)
 
 add_library(vdi_harness STATIC ${CMAKE_CURRENT_SOURCE_DIR}/integration/harness.c)
 target_include_directories(vdi_harness PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/integration)
@@ -14,7 +16,9 @@ foreach(src ${integration_tests})
 	get_filename_component(base ${src} NAME_WE)
 	string(REGEX REPLACE "^test_" "" name ${base})
 	add_executable(itest_${name} ${src})
-	target_link_libraries(itest_${name} PRIVATE vdi_harness)
+	# Tests are real clients of the display servers: libvncclient and spice-client-glib.
+	target_link_libraries(itest_${name} PRIVATE vdi_harness PkgConfig::LIBVNCCLIENT
+		PkgConfig::SPICE_CLIENT)
 	if(TARGET vdi-vmm)
 		add_dependencies(itest_${name} vdi-vmm)
 	endif()

@@ -7,8 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "proto/control.h"
 #include "proto/keymap.h"
+#include "proto/log.h"
+#include "vmm/display.h"
 #include "vmm/machine-priv.h"
 
 #define SEND_KEY_MAX 16
@@ -57,14 +61,14 @@ static void cmd_query_status(struct vmm_machine *m, json_t *args, struct vmm_cmd
 	res->ok = json_pack("{s:s, s:s, s:f, s:i, s:I, s:I, s:o}", "name", m->cfg.name, "status",
 	                    vmm_machine_state_name(m), "uptime", vmm_machine_uptime(m), "vcpus",
 	                    (int)m->cfg.cpus, "memory", (json_int_t)m->cfg.mem_size, "boots",
-	                    (json_int_t)m->boots, "displays", vmm_machine_displays(m));
+	                    (json_int_t)m->boots, "displays", vmm_display_describe(m->display));
 }
 
 static void cmd_query_displays(struct vmm_machine *m, json_t *args, struct vmm_cmd_result *res)
 {
 	if (!only_args(args, NULL, res))
 		return;
-	res->ok = vmm_machine_displays(m);
+	res->ok = vmm_display_describe(m->display);
 }
 
 static void cmd_stop(struct vmm_machine *m, json_t *args, struct vmm_cmd_result *res)
@@ -236,7 +240,7 @@ static void cmd_set_ticket(struct vmm_machine *m, json_t *args, struct vmm_cmd_r
 	enum vmm_protocol p;
 	bool disconnect = false;
 	size_t len;
-	struct vmm_ticket *t;
+	struct vmm_ticket t;
 
 	if (!only_args(args, known, res))
 		return;
@@ -275,12 +279,14 @@ static void cmd_set_ticket(struct vmm_machine *m, json_t *args, struct vmm_cmd_r
 			return;
 		}
 	}
-	t = &m->tickets[p];
-	memset(t, 0, sizeof(*t));
-	t->set = true;
-	memcpy(t->secret, json_string_value(secret), len);
-	t->expires = ttl ? (int64_t)time(NULL) + ttl : 0;
-	vmm_machine_ticket_changed(m, p, disconnect);
+	memset(&t, 0, sizeof(t));
+	t.set = true;
+	memcpy(t.secret, json_string_value(secret), len);
+	t.expires = ttl ? (int64_t)time(NULL) + ttl : 0;
+	log_info("vm=%s new %s ticket%s%s", m->cfg.name, p == VMM_PROTOCOL_VNC ? "vnc" : "spice",
+	         ttl ? " with an expiry" : "", disconnect ? ", disconnecting its clients" : "");
+	vmm_display_ticket_set(m->display, p, &t, disconnect);
+	OPENSSL_cleanse(&t, sizeof(t));
 	res->ok = json_object();
 }
 

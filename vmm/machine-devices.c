@@ -25,6 +25,7 @@
 #include "vmm/devices/uart.h"
 #include "vmm/devices/virtio_blk.h"
 #include "vmm/devices/virtio_input.h"
+#include "vmm/display.h"
 #include "vmm/machine-priv.h"
 #include "vmm/screendump.h"
 
@@ -271,6 +272,7 @@ static void mode_changed_on_loop(void *opaque)
 	vmm_bochs_get_mode(m->bochs, &mode);
 	log_info("vm=%s display mode %s %ux%u %u bpp", m->cfg.name, mode.enabled ? "on" : "off",
 	         mode.width, mode.height, mode.bpp);
+	vmm_display_mode_changed(m->display);
 	vmm_machine_event(m, "display-mode",
 	                  json_pack("{s:b, s:i, s:i, s:i}", "enabled", mode.enabled, "width",
 	                            (int)mode.width, "height", (int)mode.height, "bpp",
@@ -451,37 +453,6 @@ void vmm_machine_boot_framebuffer(struct vmm_machine *m, struct vmm_boot_fb *ret
 	ret->bpp = mode.bpp;
 }
 
-static bool pixfmt_of(unsigned int bpp, enum vmm_pixfmt *ret)
-{
-	switch (bpp) {
-	case 32:
-		*ret = VMM_PIXFMT_XRGB8888;
-		return true;
-	case 24:
-		*ret = VMM_PIXFMT_RGB888;
-		return true;
-	case 16:
-		*ret = VMM_PIXFMT_RGB565;
-		return true;
-	case 15:
-		*ret = VMM_PIXFMT_XRGB1555;
-		return true;
-	}
-	return false;
-}
-
-json_t *vmm_machine_displays(struct vmm_machine *m)
-{
-	struct vmm_bochs_mode mode;
-	json_t *jmode = json_null();
-
-	vmm_bochs_get_mode(m->bochs, &mode);
-	if (mode.enabled)
-		jmode = json_pack("{s:i, s:i, s:i}", "width", (int)mode.width, "height",
-		                  (int)mode.height, "bpp", (int)mode.bpp);
-	return json_pack("{s:o, s:[]}", "mode", jmode, "servers");
-}
-
 int vmm_machine_screendump(struct vmm_machine *m, const char *path, unsigned int *ret_w,
                            unsigned int *ret_h)
 {
@@ -490,7 +461,7 @@ int vmm_machine_screendump(struct vmm_machine *m, const char *path, unsigned int
 	int r;
 
 	vmm_bochs_get_mode(m->bochs, &mode);
-	if (!mode.enabled || !pixfmt_of(mode.bpp, &fmt))
+	if (!mode.enabled || !vmm_pixfmt_from_bpp(mode.bpp, &fmt))
 		return -ENODATA;
 	r = vmm_screendump_png(path, vmm_bochs_vram(m->bochs) + mode.offset, mode.width,
 	                       mode.height, mode.stride, fmt);
@@ -499,12 +470,6 @@ int vmm_machine_screendump(struct vmm_machine *m, const char *path, unsigned int
 	*ret_w = mode.width;
 	*ret_h = mode.height;
 	return 0;
-}
-
-void vmm_machine_ticket_changed(struct vmm_machine *m, enum vmm_protocol proto, bool disconnect)
-{
-	log_info("vm=%s new %s ticket%s", m->cfg.name, proto == VMM_PROTOCOL_VNC ? "vnc" : "spice",
-	         disconnect ? ", disconnecting its clients" : "");
 }
 
 void vmm_machine_key(struct vmm_machine *m, unsigned int evdev, bool down)

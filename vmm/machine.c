@@ -17,8 +17,10 @@
 
 #include "proto/log.h"
 #include "vmm/control.h"
+#include "vmm/display.h"
 #include "vmm/machine-priv.h"
 #include "vmm/mptable.h"
+#include "vmm/vnc.h"
 
 static int fail(char *err, size_t err_size, int r, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
@@ -271,6 +273,25 @@ static int open_kvm(struct vmm_machine *m, char *err, size_t err_size)
 	return 0;
 }
 
+/* The display servers the command line asks for, on the display thread. */
+static int start_display_servers(struct vmm_machine *m, char *err, size_t err_size)
+{
+	int r;
+
+	if (m->cfg.vnc.enabled) {
+		r = vmm_vnc_new(m->display, &m->cfg.vnc, m->cfg.name, &m->vnc, err, err_size);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void stop_display_servers(struct vmm_machine *m)
+{
+	vmm_vnc_free(m->vnc);
+	m->vnc = NULL;
+}
+
 int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, char *err,
                        size_t err_size)
 {
@@ -312,6 +333,9 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 	r = vmm_machine_devices_create(m, err, err_size);
 	if (r < 0)
 		return r;
+	r = vmm_display_new(m, &m->display);
+	if (r < 0)
+		return fail(err, err_size, r, "cannot start the display thread: %s", strerror(-r));
 	r = vmm_pci_bus_assign(&m->pci, VMM_PCI_MMIO_BASE, VMM_PCI_MMIO_END, VMM_PCI_IO_BASE,
 	                       VMM_PCI_IO_END);
 	if (r < 0)
@@ -326,6 +350,9 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 	if (r < 0)
 		return r;
 	m->boots = 1;
+	r = start_display_servers(m, err, err_size);
+	if (r < 0)
+		return r;
 	r = vmm_control_new(m, cfg->control_path, &m->control);
 	if (r < 0)
 		return fail(err, err_size, r, "cannot listen on %s: %s", cfg->control_path,
@@ -360,6 +387,8 @@ void vmm_machine_free(struct vmm_machine *m)
 	/* vCPUs first: no device may be running a guest access while it is torn down. */
 	vmm_cpus_destroy(&m->cpus);
 	vmm_control_free(m->control);
+	stop_display_servers(m);
+	vmm_display_free(m->display);
 	vmm_machine_devices_free(m);
 	if (m->pci.bus)
 		vmm_pci_bus_exit(&m->pci);
@@ -371,21 +400,4 @@ void vmm_machine_free(struct vmm_machine *m)
 	vmm_mem_exit(&m->mem);
 	vmm_bus_exit(&m->bus);
 	free(m);
-}
-
-int vmm_machine_ticket_check(struct vmm_machine *m, enum vmm_protocol proto, const char *secret)
-{
-	struct vmm_ticket *t = &m->tickets[proto];
-	size_t n = strlen(secret);
-
-	if (!t->set)
-		return -ENOENT;
-	if (t->used)
-		return -EALREADY;
-	if (t->expires && time(NULL) >= t->expires)
-		return -EKEYEXPIRED;
-	if (n != strlen(t->secret) || CRYPTO_memcmp(secret, t->secret, n) != 0)
-		return -EACCES;
-	t->used = true;
-	return 0;
 }

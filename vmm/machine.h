@@ -36,6 +36,8 @@ struct vmm_virtio_input;
 struct vmm_virtio_blk;
 struct vmm_control;
 struct vmm_display;
+struct vmm_vnc;
+struct vmm_spice;
 
 enum vmm_run_state {
 	VMM_STATE_RUNNING,
@@ -65,7 +67,7 @@ enum vmm_protocol {
 
 #define VMM_TICKET_SECRET_MAX 128
 
-/* A one-time secret set by the broker for a display server. */
+/* A one-time secret set by the broker for a display server (kept by vmm/display.c). */
 struct vmm_ticket {
 	bool set;
 	bool used;
@@ -92,8 +94,9 @@ struct vmm_machine {
 	struct vmm_virtio_blk *blk;
 
 	struct vmm_control *control;
-	struct vmm_display *display;
-	struct vmm_ticket tickets[VMM_NR_PROTOCOLS];
+	struct vmm_display *display; /* the display thread, its servers' clients */
+	struct vmm_vnc *vnc;
+	struct vmm_spice *spice;
 
 	enum vmm_run_state state;
 	uint64_t started_ns;
@@ -159,29 +162,10 @@ void vmm_machine_pointer(struct vmm_machine *m, unsigned int x, unsigned int y,
                          unsigned int buttons, int wheel);
 
 /*
- * The display as clients see it: {"mode":{"width","height","bpp"} or null,
- * "servers":[...]} with one entry per listening display server. Loop thread.
- */
-json_t *vmm_machine_displays(struct vmm_machine *m);
-
-/*
  * Write the visible framebuffer to @path as PNG and report its size.
  * Returns 0, -ENODATA when the guest has not set a display mode, or -errno.
  */
 int vmm_machine_screendump(struct vmm_machine *m, const char *path, unsigned int *ret_w,
                            unsigned int *ret_h);
-
-/*
- * A new ticket was set for @proto: display servers forget the old one and,
- * when @disconnect is set, drop the clients that used it. Loop thread.
- */
-void vmm_machine_ticket_changed(struct vmm_machine *m, enum vmm_protocol proto, bool disconnect);
-
-/*
- * Check @secret against the ticket set for @proto. Returns 0 and marks the
- * ticket used, -ENOENT when none is set, -EKEYEXPIRED, -EALREADY when it was
- * already used, -EACCES for a wrong secret. Comparison is constant time.
- */
-int vmm_machine_ticket_check(struct vmm_machine *m, enum vmm_protocol proto, const char *secret);
 
 #endif

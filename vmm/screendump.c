@@ -9,6 +9,25 @@
 #include <string.h>
 #include <unistd.h>
 
+bool vmm_pixfmt_from_bpp(unsigned int bpp, enum vmm_pixfmt *ret)
+{
+	switch (bpp) {
+	case 32:
+		*ret = VMM_PIXFMT_XRGB8888;
+		return true;
+	case 24:
+		*ret = VMM_PIXFMT_RGB888;
+		return true;
+	case 16:
+		*ret = VMM_PIXFMT_RGB565;
+		return true;
+	case 15:
+		*ret = VMM_PIXFMT_XRGB1555;
+		return true;
+	}
+	return false;
+}
+
 unsigned int vmm_pixfmt_bytes(enum vmm_pixfmt fmt)
 {
 	switch (fmt) {

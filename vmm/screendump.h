@@ -6,6 +6,7 @@
 #ifndef VDI_VMM_SCREENDUMP_H
 #define VDI_VMM_SCREENDUMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,9 @@ enum vmm_pixfmt {
 
 /* Convert one pixel at @p in @fmt to 0x00RRGGBB. */
 uint32_t vmm_pixel_rgb(const uint8_t *p, enum vmm_pixfmt fmt);
+
+/* The layout of a bochs/VBE depth (32, 24, 16, 15 bits per pixel); false for others. */
+bool vmm_pixfmt_from_bpp(unsigned int bpp, enum vmm_pixfmt *ret);
 
 /* Bytes per pixel of @fmt. */
 unsigned int vmm_pixfmt_bytes(enum vmm_pixfmt fmt);
