@@ -83,7 +83,8 @@ struct vnc_client {
 	struct vmm_loop_watch *watch;
 	char address[64];
 	bool authenticated;
-	bool ext_keys;        /* the client uses QEMU's extended key event */
+	bool ext_keys;        /* the client announced QEMU's extended key event */
+	bool ext_keys_acked;  /* and we confirmed it */
 	bool shift_down;      /* a shift key is held, by keysym */
 	uint16_t synth_key;   /* key pressed with a synthesised shift, or 0 */
 	unsigned int buttons; /* last button mask, for wheel edges */
@@ -297,24 +298,36 @@ static rfbBool ext_new_client(rfbClientPtr cl, void **data)
 }
 
 /*
- * The client announced the pseudo-encoding: confirm with an empty
- * rectangle of that encoding, after which it sends scan codes.
+ * The client announced the pseudo-encoding. We confirm it with an empty
+ * rectangle of that encoding, after which the client sends scan codes, but
+ * only once libvncserver has sent its SupportedMessages list: that list
+ * does not name QEMU's message and would make the client forget our
+ * confirmation. See ext_keys_confirm().
  */
 static rfbBool ext_enable(rfbClientPtr cl, void **data, int encoding)
+{
+	struct vnc_client *c = cl->clientData;
+
+	if (encoding != (int)rfbEncodingQemuExtendedKeyEvent)
+		return FALSE;
+	c->ext_keys = true;
+	return TRUE;
+}
+
+/* After each exchange with a client: confirm extended key events when due. */
+static void ext_keys_confirm(rfbClientPtr cl)
 {
 	struct vnc_client *c = cl->clientData;
 	unsigned char msg[16] = { rfbFramebufferUpdate, 0, 0, 1 };
 	uint32_t enc = htonl((uint32_t)rfbEncodingQemuExtendedKeyEvent);
 
-	if (encoding != (int)rfbEncodingQemuExtendedKeyEvent)
-		return FALSE;
+	if (!c || !c->ext_keys || c->ext_keys_acked || cl->sock == RFB_INVALID_SOCKET ||
+	    cl->enableSupportedMessages)
+		return;
 	memcpy(msg + 12, &enc, 4);
-	if (rfbWriteExact(cl, (const char *)msg, sizeof(msg)) < 0) {
+	c->ext_keys_acked = true;
+	if (rfbWriteExact(cl, (const char *)msg, sizeof(msg)) < 0)
 		rfbCloseClient(cl);
-		return TRUE;
-	}
-	c->ext_keys = true;
-	return TRUE;
 }
 
 static rfbBool ext_message(rfbClientPtr cl, void *data, const rfbClientToServerMsg *msg)
@@ -394,6 +407,7 @@ static void client_readable(void *opaque, int fd, unsigned int revents)
 		rfbProcessClientMessage(cl);
 	if (cl->sock != RFB_INVALID_SOCKET)
 		rfbUpdateClient(cl);
+	ext_keys_confirm(cl);
 	reap(c->v, cl);
 }
 
@@ -459,6 +473,7 @@ static void update_one(struct vmm_vnc *v, rfbClientPtr cl)
 {
 	if (cl->sock != RFB_INVALID_SOCKET)
 		rfbUpdateClient(cl);
+	ext_keys_confirm(cl);
 	reap(v, cl);
 }
 

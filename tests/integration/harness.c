@@ -530,6 +530,23 @@ unsigned long px_count(const uint32_t *px, unsigned int w, const int r[4], uint3
 	return n;
 }
 
+int vm_display_port(struct vm *vm, const char *protocol)
+{
+	json_t *ok = vm_ok(vm, "query-displays", NULL);
+	json_t *servers = json_object_get(ok, "servers"), *srv;
+	size_t i;
+	int port = -1;
+
+	json_array_foreach (servers, i, srv) {
+		const char *p = json_string_value(json_object_get(srv, "protocol"));
+
+		if (p && strcmp(p, protocol) == 0 && json_is_integer(json_object_get(srv, "port")))
+			port = (int)json_integer_value(json_object_get(srv, "port"));
+	}
+	json_decref(ok);
+	return port;
+}
+
 int harness_run(Suite *s)
 {
 	SRunner *sr = srunner_create(s);

@@ -113,6 +113,9 @@ int vm_layout(struct vm *vm, const char *key, int r[4]);
 /* Count pixels of @px (width @w) inside rectangle @r that equal @rgb. */
 unsigned long px_count(const uint32_t *px, unsigned int w, const int r[4], uint32_t rgb);
 
+/* The TCP port of @vm's display server for @protocol ("vnc", "spice"), or -1. */
+int vm_display_port(struct vm *vm, const char *protocol);
+
 /* Run every case of @s (each in its own process) and return the exit status. */
 int harness_run(Suite *s);
 
