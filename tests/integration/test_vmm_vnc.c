@@ -52,14 +52,18 @@ static void quiet(const char *fmt, ...)
 {
 }
 
-/* Connect with @password; NULL when the server refused (authentication failed). */
-static rfbClient *vnc_open(int port, const char *password, const char *encodings)
+/*
+ * Connect to @host (a unix socket when it starts with '/') with @password;
+ * NULL when the server refused (authentication failed).
+ */
+static rfbClient *vnc_connect(const char *host, int port, const char *password,
+                              const char *encodings)
 {
 	rfbClient *c = rfbGetClient(8, 3, 4);
 
 	rfbClientLog = quiet;
 	rfbClientErr = quiet;
-	c->serverHost = strdup("127.0.0.1");
+	c->serverHost = strdup(host);
 	c->serverPort = port;
 	c->GetPassword = get_password;
 	c->canHandleNewFBSize = TRUE;
@@ -70,6 +74,11 @@ static rfbClient *vnc_open(int port, const char *password, const char *encodings
 	if (!rfbInitClient(c, NULL, NULL))
 		return NULL; /* rfbInitClient freed the client */
 	return c;
+}
+
+static rfbClient *vnc_open(int port, const char *password, const char *encodings)
+{
+	return vnc_connect("127.0.0.1", port, password, encodings);
 }
 
 static void vnc_close(rfbClient *c)
@@ -346,6 +355,40 @@ START_TEST(mode_changes_resize_the_client)
 }
 END_TEST
 
+/* --vnc unix:PATH, as the broker's gateway uses it: same tickets, same picture. */
+START_TEST(unix_socket_listener)
+{
+	struct vm vm;
+	char path[300], arg[310];
+	const char *args[] = { "--resolution", "800x600", "--spice", "none", "--vnc", arg, NULL };
+	rfbClient *c;
+	json_t *ok, *srv;
+
+	memset(&vm, 0, sizeof(vm));
+	snprintf(path, sizeof(path), "/tmp/vdi-it-vnc-%d.sock", (int)getpid());
+	snprintf(arg, sizeof(arg), "unix:%s", path);
+	ck_assert_int_eq(vm_start(&vm, "vnc8", args), 0);
+	ck_assert_int_eq(vm_wait_serial(&vm, "desktop: ready", 1, BOOT_TIMEOUT_MS), 0);
+	ok = vm_ok(&vm, "query-displays", NULL);
+	srv = json_array_get(json_object_get(ok, "servers"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(srv, "address")), path);
+	ck_assert_ptr_null(json_object_get(srv, "port"));
+	json_decref(ok);
+
+	set_ticket(&vm, SECRET, 0, NULL);
+	c = vnc_connect(path, 0, SECRET, NULL);
+	ck_assert_msg(c != NULL, "could not connect over %s", path);
+	ck_assert_msg(wait_equal_to_screendump(&vm, c) == 0,
+	              "picture differs over the unix socket");
+	vnc_close(c);
+	/* The socket file goes with the process. */
+	json_decref(vm_ok(&vm, "quit", NULL));
+	ck_assert_int_eq(vm_wait_exit(&vm, 30000), 0);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	vm_cleanup(&vm);
+}
+END_TEST
+
 /* vncsnapshot, a client nobody here wrote, saves what it sees as JPEG. */
 START_TEST(vncsnapshot_sees_the_desktop)
 {
@@ -403,6 +446,7 @@ int main(void)
 	tcase_add_test(tc, keys_reach_the_guest);
 	tcase_add_test(tc, pointer_clicks_the_button);
 	tcase_add_test(tc, mode_changes_resize_the_client);
+	tcase_add_test(tc, unix_socket_listener);
 	tcase_add_test(tc, vncsnapshot_sees_the_desktop);
 	suite_add_tcase(s, tc);
 	return harness_run(s);
