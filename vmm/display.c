@@ -64,13 +64,9 @@ struct vmm_display {
 	struct vmm_bochs_mode mode; /* the mode the surface shows */
 	enum vmm_pixfmt fmt;
 	struct vmm_display_surface surf;
-	uint64_t *bitmap;
+	uint64_t *bitmap; /* the framebuffer slot's dirty log */
 	size_t bitmap_bytes;
-	uint32_t *line; /* one converted tile line */
-	struct vmm_display_rect *rects;
-	size_t nr_rects;
-	struct vmm_display_rect *open_rects; /* runs of the previous tile row */
-	size_t nr_open;
+	struct vmm_damage damage;
 	const struct vmm_display_listener *listeners[MAX_LISTENERS];
 	size_t nr_listeners;
 
@@ -92,15 +88,6 @@ static void notify_surface(struct vmm_display *d)
 {
 	for (size_t i = 0; i < d->nr_listeners; i++)
 		d->listeners[i]->surface(d->listeners[i]->opaque, &d->surf);
-}
-
-/* Convert @n pixels of one framebuffer line in the guest's format to x8r8g8b8. */
-static void convert_line(uint32_t *dst, const uint8_t *src, unsigned int n, enum vmm_pixfmt fmt)
-{
-	unsigned int bpp = vmm_pixfmt_bytes(fmt);
-
-	for (unsigned int i = 0; i < n; i++)
-		dst[i] = vmm_pixel_rgb(src + (size_t)i * bpp, fmt);
 }
 
 /* The framebuffer bytes of line @y starting at pixel @x. */
@@ -125,7 +112,7 @@ static void rebuild_surface(struct vmm_display *d)
 {
 	struct vmm_bochs_mode mode;
 	enum vmm_pixfmt fmt = VMM_PIXFMT_XRGB8888;
-	uint32_t *pixels = NULL, *line = NULL;
+	uint32_t *pixels = NULL;
 	bool shown;
 
 	vmm_bochs_get_mode(d->m->bochs, &mode);
@@ -139,23 +126,18 @@ static void rebuild_surface(struct vmm_display *d)
 	}
 	if (shown) {
 		pixels = malloc((size_t)mode.width * mode.height * 4);
-		line = malloc((size_t)mode.width * 4);
-		if (!pixels || !line) {
+		if (!pixels) {
 			log_err("vm=%s no memory for a %ux%u display surface", d->m->cfg.name,
 			        mode.width, mode.height);
-			free(pixels);
-			free(line);
-			pixels = line = NULL;
 			shown = false;
 		}
 	}
 	/* Listeners switch to the new surface before the old one is freed. */
 	{
-		uint32_t *old_pixels = d->surf.pixels, *old_line = d->line;
+		uint32_t *old_pixels = d->surf.pixels;
 
 		d->mode = mode;
 		d->fmt = fmt;
-		d->line = line;
 		d->surf.pixels = pixels;
 		d->surf.width = shown ? mode.width : 0;
 		d->surf.height = shown ? mode.height : 0;
@@ -163,11 +145,10 @@ static void rebuild_surface(struct vmm_display *d)
 		d->surf.serial++;
 		if (shown)
 			for (unsigned int y = 0; y < mode.height; y++)
-				convert_line(pixels + (size_t)y * mode.width, fb_at(d, 0, y),
-				             mode.width, fmt);
+				vmm_damage_convert_line(pixels + (size_t)y * mode.width,
+				                        fb_at(d, 0, y), mode.width, fmt);
 		notify_surface(d);
 		free(old_pixels);
-		free(old_line);
 	}
 	d->full = false;
 	if (shown)
@@ -193,163 +174,39 @@ const struct vmm_display_surface *vmm_display_surface(struct vmm_display *d)
 
 /* ---- finding damage ---- */
 
-static void add_rect(struct vmm_display *d, struct vmm_display_rect r)
-{
-	if (d->nr_rects < MAX_RECTS) {
-		d->rects[d->nr_rects++] = r;
-		return;
-	}
-	/* Too fragmented: everything becomes one bounding rectangle. */
-	{
-		struct vmm_display_rect *b = &d->rects[0];
-		unsigned int x1 = b->x + b->w, y1 = b->y + b->h;
-
-		for (size_t i = 1; i < d->nr_rects; i++) {
-			struct vmm_display_rect *o = &d->rects[i];
-
-			b->x = b->x < o->x ? b->x : o->x;
-			b->y = b->y < o->y ? b->y : o->y;
-			x1 = x1 > o->x + o->w ? x1 : o->x + o->w;
-			y1 = y1 > o->y + o->h ? y1 : o->y + o->h;
-		}
-		b->x = b->x < r.x ? b->x : r.x;
-		b->y = b->y < r.y ? b->y : r.y;
-		x1 = x1 > r.x + r.w ? x1 : r.x + r.w;
-		y1 = y1 > r.y + r.h ? y1 : r.y + r.h;
-		b->w = x1 - b->x;
-		b->h = y1 - b->y;
-		d->nr_rects = 1;
-	}
-}
-
-/*
- * A run of changed tiles in the current tile row: extend the rectangle of
- * the same columns from the row above, or start a new one.
- */
-static void add_run(struct vmm_display *d, struct vmm_display_rect run,
-                    struct vmm_display_rect *next_open, size_t *nr_next)
-{
-	for (size_t i = 0; i < d->nr_open; i++) {
-		struct vmm_display_rect *o = &d->open_rects[i];
-
-		if (o->w && o->x == run.x && o->w == run.w && o->y + o->h == run.y) {
-			run.y = o->y;
-			run.h += o->h;
-			o->w = 0; /* taken over */
-			break;
-		}
-	}
-	next_open[(*nr_next)++] = run;
-}
-
-/* Open rectangles that did not continue into this row are finished. */
-static void close_open(struct vmm_display *d)
-{
-	for (size_t i = 0; i < d->nr_open; i++)
-		if (d->open_rects[i].w)
-			add_rect(d, d->open_rects[i]);
-	d->nr_open = 0;
-}
-
-/* Is any framebuffer page under scanlines [@y0, @y1) dirty? */
-static bool rows_dirty(struct vmm_display *d, unsigned int y0, unsigned int y1)
-{
-	uint64_t start = d->mode.offset + (uint64_t)y0 * d->mode.stride;
-	uint64_t end = d->mode.offset + (uint64_t)y1 * d->mode.stride;
-	uint64_t p0 = start >> 12, p1 = (end + 4095) >> 12;
-
-	for (uint64_t p = p0; p < p1; p++) {
-		if ((p & 63) == 0 && p + 64 <= p1 && !d->bitmap[p >> 6]) {
-			p += 63;
-			continue;
-		}
-		if (d->bitmap[p >> 6] & (1ULL << (p & 63)))
-			return true;
-	}
-	return false;
-}
-
-/* Compare one tile with the shadow; copy it in and return true if it changed. */
-static bool tile_update(struct vmm_display *d, unsigned int x, unsigned int y, unsigned int w,
-                        unsigned int h)
-{
-	bool changed = false;
-
-	for (unsigned int j = 0; j < h; j++) {
-		uint32_t *shadow = d->surf.pixels + (size_t)(y + j) * d->surf.width + x;
-		const uint32_t *src;
-
-		if (d->fmt == VMM_PIXFMT_XRGB8888) {
-			src = (const uint32_t *)fb_at(d, x, y + j);
-		} else {
-			convert_line(d->line, fb_at(d, x, y + j), w, d->fmt);
-			src = d->line;
-		}
-		if (!changed && memcmp(shadow, src, (size_t)w * 4) == 0)
-			continue;
-		changed = true;
-		memcpy(shadow, src, (size_t)w * 4);
-	}
-	return changed;
-}
-
 static void scan(struct vmm_display *d)
 {
-	struct vmm_display_rect
-	        next_open[(VMM_BOCHS_MAX_W + VMM_DISPLAY_TILE - 1) / VMM_DISPLAY_TILE];
 	uint64_t gpa = __atomic_load_n(&d->m->fb_gpa, __ATOMIC_ACQUIRE);
-	unsigned int W = d->surf.width, H = d->surf.height;
-	bool all = d->full;
+	struct vmm_damage_frame f = {
+		.shadow = d->surf.pixels,
+		.width = d->surf.width,
+		.height = d->surf.height,
+		.fb = fb_at(d, 0, 0),
+		.stride = d->mode.stride,
+		.fmt = d->fmt,
+		.fb_offset = d->mode.offset,
+		.dirty = d->bitmap,
+	};
 
 	if (!d->surf.pixels)
 		return;
 	if (gpa != d->fb_gpa_seen) {
 		/* The slot was recreated: its dirty log starts over. */
 		d->fb_gpa_seen = gpa;
-		all = true;
+		f.dirty = NULL;
 	}
-	if (!gpa && !all)
+	if (d->full)
+		f.dirty = NULL;
+	if (!gpa && f.dirty)
 		return; /* the framebuffer is not mapped: the guest cannot draw */
 	if (gpa && vmm_kvm_get_dirty_log(&d->m->kvm, VMM_SLOT_FRAMEBUFFER, d->bitmap) < 0)
-		all = true; /* remapped under us; compare everything */
+		f.dirty = NULL; /* remapped under us; compare everything */
 	d->full = false;
-	d->nr_rects = 0;
-	d->nr_open = 0;
-	for (unsigned int ty = 0; ty < H; ty += VMM_DISPLAY_TILE) {
-		unsigned int th = H - ty < VMM_DISPLAY_TILE ? H - ty : VMM_DISPLAY_TILE;
-		size_t nr_next = 0;
-		bool in_run = false;
-		struct vmm_display_rect run = { 0, ty, 0, th };
-
-		if (all || rows_dirty(d, ty, ty + th)) {
-			for (unsigned int tx = 0; tx < W; tx += VMM_DISPLAY_TILE) {
-				unsigned int tw =
-				        W - tx < VMM_DISPLAY_TILE ? W - tx : VMM_DISPLAY_TILE;
-
-				if (tile_update(d, tx, ty, tw, th)) {
-					if (!in_run) {
-						run.x = tx;
-						run.w = 0;
-						in_run = true;
-					}
-					run.w += tw;
-				} else if (in_run) {
-					add_run(d, run, next_open, &nr_next);
-					in_run = false;
-				}
-			}
-			if (in_run)
-				add_run(d, run, next_open, &nr_next);
-		}
-		close_open(d);
-		memcpy(d->open_rects, next_open, nr_next * sizeof(*next_open));
-		d->nr_open = nr_next;
-	}
-	close_open(d);
-	if (!d->nr_rects)
+	if (!vmm_damage_scan(&d->damage, &f))
 		return;
 	for (size_t i = 0; i < d->nr_listeners; i++)
-		d->listeners[i]->update(d->listeners[i]->opaque, d->rects, d->nr_rects);
+		d->listeners[i]->update(d->listeners[i]->opaque, d->damage.rects,
+		                        d->damage.nr_rects);
 }
 
 static void scan_tick(void *opaque)
@@ -696,11 +553,8 @@ int vmm_display_new(struct vmm_machine *m, struct vmm_display **ret)
 	pages = (vmm_bochs_vram_size(m->bochs) + 4095) / 4096;
 	d->bitmap_bytes = (pages + 63) / 64 * 8;
 	d->bitmap = calloc(1, d->bitmap_bytes);
-	d->rects = calloc(MAX_RECTS, sizeof(*d->rects));
-	d->open_rects = calloc((VMM_BOCHS_MAX_W + VMM_DISPLAY_TILE - 1) / VMM_DISPLAY_TILE,
-	                       sizeof(*d->open_rects));
 	d->loop = vmm_loop_new();
-	if (!d->bitmap || !d->rects || !d->open_rects || !d->loop) {
+	if (!d->bitmap || !d->loop || vmm_damage_init(&d->damage, VMM_BOCHS_MAX_W) < 0) {
 		vmm_display_free(d);
 		return -ENOMEM;
 	}
@@ -743,9 +597,7 @@ void vmm_display_free(struct vmm_display *d)
 	OPENSSL_cleanse(d->tickets, sizeof(d->tickets));
 	pthread_mutex_destroy(&d->lock);
 	free(d->surf.pixels);
-	free(d->line);
 	free(d->bitmap);
-	free(d->rects);
-	free(d->open_rects);
+	vmm_damage_exit(&d->damage);
 	free(d);
 }

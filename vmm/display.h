@@ -12,7 +12,7 @@
  *
  * Finding changes. While at least one client is connected, a timer fetches
  * the KVM dirty log of the framebuffer slot every VMM_DISPLAY_SCAN_MS and
- * compares only the dirtied rows, in tiles of VMM_DISPLAY_TILE pixels,
+ * compares only the dirtied rows, in tiles of VMM_DAMAGE_TILE pixels,
  * against a shadow copy of the visible framebuffer. Tiles that really
  * differ are copied into the shadow and reported as damage rectangles.
  * With no client connected the timer is off and the core does no work.
@@ -29,17 +29,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/damage.h"
 #include "vmm/loop.h"
 #include "vmm/machine.h"
 
-#define VMM_DISPLAY_TILE 16    /* tile edge, in pixels */
 #define VMM_DISPLAY_SCAN_MS 10 /* dirty-log period while clients are connected */
 
 struct vmm_display;
-
-struct vmm_display_rect {
-	unsigned int x, y, w, h;
-};
 
 /* The current picture; @pixels is NULL and the size 0x0 when the guest has no mode. */
 struct vmm_display_surface {
