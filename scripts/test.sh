@@ -25,6 +25,7 @@ if [ $mode = sanitize ]; then
 	bdir="$VDI_ROOT/build-asan"
 	vdi_build "$bdir" -DVDI_WERROR=$werror -DVDI_SANITIZE=ON
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		LSAN_OPTIONS=suppressions="$VDI_ROOT/tests/lsan.supp":print_suppressions=0 \
 		ctest --test-dir "$bdir" --output-on-failure "$@"
 else
 	bdir="$VDI_ROOT/build"

@@ -17,7 +17,8 @@
 
 #define SEND_KEY_MAX 16
 #define TICKET_TTL_MAX (24 * 3600)
-#define VNC_SECRET_MAX 8 /* VNC authentication uses 8 bytes of DES key */
+#define VNC_SECRET_MAX 8    /* VNC authentication uses 8 bytes of DES key */
+#define SPICE_SECRET_MAX 60 /* spice-server's ticket limit (SPICE_MAX_PASSWORD_LENGTH) */
 
 static void set_error(struct vmm_cmd_result *res, const char *cls, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -264,6 +265,11 @@ static void cmd_set_ticket(struct vmm_machine *m, json_t *args, struct vmm_cmd_r
 		          "VNC authentication uses at most %d characters; a longer secret would "
 		          "be cut",
 		          VNC_SECRET_MAX);
+		return;
+	}
+	if (p == VMM_PROTOCOL_SPICE && len > SPICE_SECRET_MAX) {
+		set_error(res, PROTO_CTL_ERR_INVALID_ARGUMENT,
+		          "SPICE tickets are at most %d characters", SPICE_SECRET_MAX);
 		return;
 	}
 	if (!int_arg(args, "expires_in", false, 1, TICKET_TTL_MAX, &ttl, res))

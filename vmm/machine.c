@@ -20,6 +20,7 @@
 #include "vmm/display.h"
 #include "vmm/machine-priv.h"
 #include "vmm/mptable.h"
+#include "vmm/spice.h"
 #include "vmm/vnc.h"
 
 static int fail(char *err, size_t err_size, int r, const char *fmt, ...)
@@ -283,11 +284,18 @@ static int start_display_servers(struct vmm_machine *m, char *err, size_t err_si
 		if (r < 0)
 			return r;
 	}
+	if (m->cfg.spice.enabled) {
+		r = vmm_spice_new(m->display, &m->cfg, &m->spice, err, err_size);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
 static void stop_display_servers(struct vmm_machine *m)
 {
+	vmm_spice_free(m->spice);
+	m->spice = NULL;
 	vmm_vnc_free(m->vnc);
 	m->vnc = NULL;
 }

@@ -81,7 +81,8 @@ struct vmm_vnc {
 struct vnc_client {
 	struct vmm_vnc *v;
 	struct vmm_loop_watch *watch;
-	char address[64];
+	char address[64]; /* "host:port", for logs and events */
+	char host[64];    /* failed authentication penalises the host */
 	bool authenticated;
 	bool ext_keys;        /* the client announced QEMU's extended key event */
 	bool ext_keys_acked;  /* and we confirmed it */
@@ -91,8 +92,12 @@ struct vnc_client {
 };
 
 static void reap(struct vmm_vnc *v, rfbClientPtr cl);
+static void peer_host(const char *address, char *buf, size_t size);
 
 /* ---- logging: libvncserver's messages go to our log ---- */
+
+static void vnc_log_at(int level, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
 
 static void vnc_log_at(int level, const char *fmt, va_list ap)
 {
@@ -215,10 +220,10 @@ static rfbBool check_password(rfbClientPtr cl, const char *response, int len)
 		         : r == -EALREADY    ? "the ticket was already used"
 		         : r == -EKEYEXPIRED ? "the ticket expired"
 		                             : "wrong ticket");
-		penalty_add(v, c->address);
+		penalty_add(v, c->host);
 		return FALSE;
 	}
-	penalty_clear(v, c->address);
+	penalty_clear(v, c->host);
 	c->authenticated = true;
 	log_info("vm=%s vnc: %s authenticated", v->name, c->address);
 	vmm_display_clients(v->d, 1);
@@ -436,6 +441,7 @@ static enum rfbNewClientAction new_client(rfbClientPtr cl)
 		return RFB_CLIENT_REFUSE;
 	c->v = v;
 	snprintf(c->address, sizeof(c->address), "%s", v->accepting_address);
+	peer_host(c->address, c->host, sizeof(c->host));
 	c->watch =
 	        vmm_loop_watch_add(vmm_display_loop(v->d), cl->sock, POLLIN, client_readable, cl);
 	if (!c->watch) {

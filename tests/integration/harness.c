@@ -14,6 +14,7 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -179,6 +180,8 @@ pid_t vm_spawn(struct vm *vm, const char *const *argv)
 			dup2(fd, STDOUT_FILENO);
 		}
 		setpgid(0, 0);
+		/* A test that dies (timeout, crash) takes its vdi-vmm with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -556,4 +559,167 @@ int harness_run(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? 1 : 0;
+}
+
+/* ---- SPICE / X helpers ---- */
+
+pid_t harness_spawn(const char *const *argv, const char *const *env, const char *log_path)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid == 0) {
+		int fd = open(log_path ? log_path : "/dev/null",
+		              O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		/* Die with the test: a failed check must not leave X servers behind. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		for (int i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		setpgid(0, 0);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+void harness_stop(pid_t pid, int grace_ms)
+{
+	int64_t deadline = harness_now_ms() + grace_ms;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	while (harness_now_ms() < deadline) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+int xvfb_start(struct xvfb *x, unsigned int w, unsigned int h, const char *log_path)
+{
+	char screen[32], fdarg[16], buf[16] = "";
+	const char *argv[] = { "Xvfb", "-displayfd", fdarg, "-screen",  "0",
+		               screen, "-nolisten",  "tcp", "-noreset", NULL };
+	int p[2];
+	size_t len = 0;
+	int64_t deadline = harness_now_ms() + 20000;
+
+	memset(x, 0, sizeof(*x));
+	if (pipe(p) < 0)
+		return -errno;
+	snprintf(screen, sizeof(screen), "%ux%ux24", w, h);
+	snprintf(fdarg, sizeof(fdarg), "%d", p[1]);
+	/* Xvfb picks a free display number and writes it to the pipe once it is ready. */
+	x->pid = harness_spawn(argv, NULL, log_path);
+	close(p[1]);
+	if (x->pid < 0) {
+		close(p[0]);
+		return -ECHILD;
+	}
+	while (len < sizeof(buf) - 1 && !memchr(buf, '\n', len) && harness_now_ms() < deadline) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(p[0], buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(p[0]);
+	buf[len] = '\0';
+	if (!memchr(buf, '\n', len) || sscanf(buf, "%d", &x->display) != 1) {
+		harness_stop(x->pid, 1000);
+		x->pid = 0;
+		return -ETIMEDOUT;
+	}
+	snprintf(x->name, sizeof(x->name), ":%d", x->display);
+	return 0;
+}
+
+void xvfb_stop(struct xvfb *x)
+{
+	harness_stop(x->pid, 2000);
+	x->pid = 0;
+}
+
+uint32_t *xvfb_screenshot(const struct xvfb *x, const char *path, unsigned int *w, unsigned int *h)
+{
+	const char *argv[] = { "import", "-display", x->name, "-window", "root", path, NULL };
+	uint32_t *px = NULL;
+	pid_t pid = harness_spawn(argv, NULL, NULL);
+	int status;
+
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return NULL;
+	if (png_load(path, &px, w, h) < 0)
+		return NULL;
+	return px;
+}
+
+unsigned long px_diff_at(const uint32_t *img, unsigned int iw, const uint32_t *sub, unsigned int sw,
+                         unsigned int sh, unsigned int ox, unsigned int oy)
+{
+	unsigned long n = 0;
+
+	for (unsigned int y = 0; y < sh; y++)
+		for (unsigned int x = 0; x < sw; x++)
+			n += (img[(size_t)(oy + y) * iw + ox + x] & 0xffffff) !=
+			     (sub[(size_t)y * sw + x] & 0xffffff);
+	return n;
+}
+
+int px_find(const uint32_t *img, unsigned int iw, unsigned int ih, const uint32_t *sub,
+            unsigned int sw, unsigned int sh, unsigned int *ret_x, unsigned int *ret_y,
+            unsigned long *ret_diff)
+{
+	enum {
+		GRID = 8,
+		SAMPLE_MISSES = 3
+	};
+	unsigned long best = ~0UL;
+
+	if (sw > iw || sh > ih)
+		return -ENOENT;
+	for (unsigned int oy = 0; oy + sh <= ih && best; oy++) {
+		for (unsigned int ox = 0; ox + sw <= iw && best; ox++) {
+			unsigned int misses = 0;
+			unsigned long d;
+
+			/* A grid of samples first; a clock that ticked may spoil a few. */
+			for (unsigned int gy = 0; gy < GRID && misses <= SAMPLE_MISSES; gy++) {
+				for (unsigned int gx = 0; gx < GRID; gx++) {
+					unsigned int sx = (sw - 1) * gx / (GRID - 1);
+					unsigned int sy = (sh - 1) * gy / (GRID - 1);
+
+					misses += (img[(size_t)(oy + sy) * iw + ox + sx] &
+					           0xffffff) !=
+					          (sub[(size_t)sy * sw + sx] & 0xffffff);
+				}
+			}
+			if (misses > SAMPLE_MISSES)
+				continue;
+			d = px_diff_at(img, iw, sub, sw, sh, ox, oy);
+			if (d < best) {
+				best = d;
+				*ret_x = ox;
+				*ret_y = oy;
+			}
+		}
+	}
+	if (best == ~0UL)
+		return -ENOENT;
+	*ret_diff = best;
+	return 0;
 }

@@ -119,4 +119,43 @@ int vm_display_port(struct vm *vm, const char *protocol);
 /* Run every case of @s (each in its own process) and return the exit status. */
 int harness_run(Suite *s);
 
+/* ---- SPICE / X helpers ---- */
+
+/*
+ * Start @argv (PATH is searched) with "NAME=value" strings @env (may be
+ * NULL) added to the environment and stdout/stderr to @log_path (NULL:
+ * /dev/null). The process dies with the test process. Returns the pid.
+ */
+pid_t harness_spawn(const char *const *argv, const char *const *env, const char *log_path);
+
+/* SIGTERM @pid, SIGKILL it if it has not exited after @grace_ms, and reap it. */
+void harness_stop(pid_t pid, int grace_ms);
+
+/* An Xvfb X server of the test. */
+struct xvfb {
+	pid_t pid;
+	int display;
+	char name[16]; /* ":N", for DISPLAY */
+};
+
+/* Start Xvfb with one @w x @h x 24 screen on a free display number; 0 or -errno. */
+int xvfb_start(struct xvfb *x, unsigned int w, unsigned int h, const char *log_path);
+void xvfb_stop(struct xvfb *x);
+
+/* The whole X screen as 0xRRGGBB pixels (malloc'd), via import(1) into @path; or NULL. */
+uint32_t *xvfb_screenshot(const struct xvfb *x, const char *path, unsigned int *w, unsigned int *h);
+
+/* Pixels of @sub (@sw x @sh) that differ from @img (width @iw) at (@ox, @oy). */
+unsigned long px_diff_at(const uint32_t *img, unsigned int iw, const uint32_t *sub, unsigned int sw,
+                         unsigned int sh, unsigned int ox, unsigned int oy);
+
+/*
+ * Where @sub (@sw x @sh) appears in @img (@iw x @ih), unscaled: the offset
+ * with the fewest differing pixels (in *@ret_diff) among those that match a
+ * grid of samples. 0, or -ENOENT when nothing looks like it.
+ */
+int px_find(const uint32_t *img, unsigned int iw, unsigned int ih, const uint32_t *sub,
+            unsigned int sw, unsigned int sh, unsigned int *ret_x, unsigned int *ret_y,
+            unsigned long *ret_diff);
+
 #endif
