@@ -255,7 +255,7 @@ int broker_parse_listen(const char *s, char *host, size_t host_size, int *ret_po
 	if (!s || strlen(s) > BROKER_LISTEN_MAX)
 		return -EINVAL;
 	colon = strrchr(s, ':');
-	if (!colon || broker_parse_uint(colon + 1, 1, 65535, &port) < 0)
+	if (!colon || broker_parse_uint(colon + 1, 0, 65535, &port) < 0)
 		return -EINVAL;
 	n = (size_t)(colon - s);
 	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
@@ -318,7 +318,7 @@ static int opt_set(struct broker_config *cfg, const struct opt *o, const char *v
 		    broker_parse_listen(value, cfg->listen_host, sizeof(cfg->listen_host),
 		                        &cfg->listen_port) < 0)
 			return fail(why, why_size,
-			            "'%.80s' is not IPv4:PORT or [IPv6]:PORT (port 1..65535)",
+			            "'%.80s' is not IPv4:PORT or [IPv6]:PORT (port 0..65535, 0 for any free one)",
 			            value);
 		strcpy(field, value);
 		return 0;

