@@ -44,6 +44,7 @@ struct pss {
 	char *body;
 	size_t body_len;
 	bool too_big;
+	bool dispatched; /* answered already (lws may still report an empty body) */
 	struct broker_http_response res;
 	unsigned char *out; /* LWS_PRE + response body */
 	size_t out_len, out_sent;
@@ -187,6 +188,9 @@ static int start_response(struct lws *wsi, struct broker_http *h, struct pss *p)
 
 static void dispatch(struct lws *wsi, struct broker_http *h, struct pss *p)
 {
+	if (p->dispatched)
+		return;
+	p->dispatched = true;
 	memset(&p->res, 0, sizeof(p->res));
 	if (p->too_big) {
 		broker_http_error(&p->res, 413, "too_large",

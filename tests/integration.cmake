@@ -5,10 +5,12 @@ pkg_check_modules(LIBPNG_IT REQUIRED IMPORTED_TARGET libpng)
 pkg_check_modules(LIBVNCCLIENT REQUIRED IMPORTED_TARGET libvncclient)
 pkg_check_modules(SPICE_CLIENT REQUIRED IMPORTED_TARGET spice-client-glib-2.0)
 
-add_library(vdi_harness STATIC ${CMAKE_CURRENT_SOURCE_DIR}/integration/harness.c)
+find_package(OpenSSL REQUIRED)
+add_library(vdi_harness STATIC ${CMAKE_CURRENT_SOURCE_DIR}/integration/harness.c
+	${CMAKE_CURRENT_SOURCE_DIR}/integration/broker_harness.c)
 target_include_directories(vdi_harness PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/integration)
 target_link_libraries(vdi_harness PUBLIC vdi_common vdiproto PkgConfig::CHECK
-	PkgConfig::LIBPNG_IT)
+	PkgConfig::LIBPNG_IT OpenSSL::SSL)
 
 file(GLOB integration_tests CONFIGURE_DEPENDS
 	${CMAKE_CURRENT_SOURCE_DIR}/integration/test_*.c)
