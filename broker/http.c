@@ -303,6 +303,8 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 		}
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY:
+		if (!len || p->dispatched)
+			return 0;
 		if (p->too_big || p->body_len + len > BROKER_HTTP_BODY_MAX) {
 			p->too_big = true;
 			return 0;
