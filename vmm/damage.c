@@ -120,9 +120,15 @@ static bool rows_dirty(const struct vmm_damage_frame *f, unsigned int y0, unsign
 	return false;
 }
 
-/* Compare one tile with the shadow; copy it in and return true if it changed. */
+/*
+ * Compare one tile with the shadow and copy it in. Returns true if it
+ * changed, with the first and last changed line (relative to @y) in
+ * *@first and *@last: damage is exact to the line, as a guest drawing a
+ * picture line by line would otherwise have half-drawn tiles sent twice.
+ */
 static bool tile_update(struct vmm_damage *dmg, const struct vmm_damage_frame *f, unsigned int x,
-                        unsigned int y, unsigned int w, unsigned int h)
+                        unsigned int y, unsigned int w, unsigned int h, unsigned int *first,
+                        unsigned int *last)
 {
 	unsigned int bpp = vmm_pixfmt_bytes(f->fmt);
 	bool changed = false;
@@ -138,12 +144,23 @@ static bool tile_update(struct vmm_damage *dmg, const struct vmm_damage_frame *f
 			vmm_damage_convert_line(dmg->line, row, w, f->fmt);
 			src = dmg->line;
 		}
-		if (!changed && memcmp(shadow, src, (size_t)w * 4) == 0)
+		if (memcmp(shadow, src, (size_t)w * 4) == 0)
 			continue;
+		if (!changed)
+			*first = j;
+		*last = j;
 		changed = true;
 		memcpy(shadow, src, (size_t)w * 4);
 	}
 	return changed;
+}
+
+/* @run narrowed to its changed lines @lo..@hi. */
+static struct vmm_display_rect lines(struct vmm_display_rect run, unsigned int lo, unsigned int hi)
+{
+	run.y += lo;
+	run.h = hi - lo + 1;
+	return run;
 }
 
 size_t vmm_damage_scan(struct vmm_damage *dmg, const struct vmm_damage_frame *f)
@@ -156,27 +173,32 @@ size_t vmm_damage_scan(struct vmm_damage *dmg, const struct vmm_damage_frame *f)
 	for (unsigned int ty = 0; ty < H; ty += VMM_DAMAGE_TILE) {
 		unsigned int th = MIN(H - ty, VMM_DAMAGE_TILE);
 		struct vmm_display_rect run = { 0, ty, 0, th };
+		unsigned int lo = 0, hi = 0; /* changed lines of the current run */
 		size_t nr_next = 0;
 		bool in_run = false;
 
 		if (rows_dirty(f, ty, ty + th)) {
 			for (unsigned int tx = 0; tx < W; tx += VMM_DAMAGE_TILE) {
-				unsigned int tw = MIN(W - tx, VMM_DAMAGE_TILE);
+				unsigned int tw = MIN(W - tx, VMM_DAMAGE_TILE), first, last;
 
-				if (tile_update(dmg, f, tx, ty, tw, th)) {
+				if (tile_update(dmg, f, tx, ty, tw, th, &first, &last)) {
 					if (!in_run) {
 						run.x = tx;
 						run.w = 0;
+						lo = first;
+						hi = last;
 						in_run = true;
 					}
 					run.w += tw;
+					lo = MIN(lo, first);
+					hi = MAX(hi, last);
 				} else if (in_run) {
-					add_run(dmg, run, &nr_next);
+					add_run(dmg, lines(run, lo, hi), &nr_next);
 					in_run = false;
 				}
 			}
 			if (in_run)
-				add_run(dmg, run, &nr_next);
+				add_run(dmg, lines(run, lo, hi), &nr_next);
 		}
 		close_open(dmg);
 		memcpy(dmg->open, dmg->next, nr_next * sizeof(*dmg->next));

@@ -52,13 +52,14 @@ START_TEST(unchanged_screen_has_no_damage)
 }
 END_TEST
 
-START_TEST(one_pixel_is_one_tile)
+START_TEST(one_pixel_is_one_tile_line)
 {
 	struct vmm_damage_frame f = frame(NULL);
 
 	fb[20 * W + 37] = 0xff0000;
 	ck_assert_uint_eq(vmm_damage_scan(&dmg, &f), 1);
-	assert_rect(0, 32, 16, 16, 16);
+	/* Tile columns, exact lines: 16 pixels wide, 1 line high. */
+	assert_rect(0, 32, 20, 16, 1);
 	ck_assert_uint_eq(shadow[20 * W + 37], 0xff0000);
 	/* Copied into the shadow: the next scan finds nothing. */
 	ck_assert_uint_eq(vmm_damage_scan(&dmg, &f), 0);
@@ -71,7 +72,7 @@ START_TEST(edges_are_clipped)
 
 	fb[(H - 1) * W + W - 1] = 1; /* bottom-right pixel: tile 96..99 x 64..69 */
 	ck_assert_uint_eq(vmm_damage_scan(&dmg, &f), 1);
-	assert_rect(0, 96, 64, 4, 6);
+	assert_rect(0, 96, 69, 4, 1);
 }
 END_TEST
 
@@ -84,13 +85,14 @@ START_TEST(neighbours_merge)
 		fb[5 * W + x] = 7;
 	for (int y = 16; y < 48; y++)
 		fb[y * W + 3] = 7, fb[y * W + 20] = 7, fb[y * W + 40] = 7;
-	/* Every row has a run over tiles 0-2 (x 0..47): one rectangle, stacked. */
-	ck_assert_uint_eq(vmm_damage_scan(&dmg, &f), 1);
-	assert_rect(0, 0, 0, 48, 48);
+	/* Line 5 over tiles 0-2; then lines 16..47 over the same tiles, stacked. */
+	ck_assert_uint_eq(vmm_damage_scan(&dmg, &f), 2);
+	assert_rect(0, 0, 5, 48, 1);
+	assert_rect(1, 0, 16, 48, 32);
 	/* A run of other columns below does not join it. */
 	fb[50 * W + 3] = 8;
 	ck_assert_uint_eq(vmm_damage_scan(&dmg, &f), 1);
-	assert_rect(0, 0, 48, 16, 16);
+	assert_rect(0, 0, 50, 16, 1);
 }
 END_TEST
 
@@ -101,8 +103,8 @@ START_TEST(separate_changes_stay_separate)
 	fb[0] = 1;
 	fb[50 * W + 90] = 1;
 	ck_assert_uint_eq(vmm_damage_scan(&dmg, &f), 2);
-	assert_rect(0, 0, 0, 16, 16);
-	assert_rect(1, 80, 48, 16, 16);
+	assert_rect(0, 0, 0, 16, 1);
+	assert_rect(1, 80, 50, 16, 1);
 }
 END_TEST
 
@@ -117,11 +119,11 @@ START_TEST(dirty_log_limits_the_rows)
 	ck_assert_uint_eq(vmm_damage_scan(&dmg, &f), 0);
 	dirty[0] = 1ULL << 3;
 	ck_assert_uint_eq(vmm_damage_scan(&dmg, &f), 1);
-	assert_rect(0, 0, 32, 16, 16);
+	assert_rect(0, 0, 40, 16, 1);
 	ck_assert_uint_eq(shadow[2 * W], 0); /* not looked at */
 	dirty[0] = 1;
 	ck_assert_uint_eq(vmm_damage_scan(&dmg, &f), 1);
-	assert_rect(0, 0, 0, 16, 16);
+	assert_rect(0, 0, 2, 16, 1);
 }
 END_TEST
 
@@ -152,9 +154,9 @@ START_TEST(too_many_rects_become_one)
 		                       0,          NULL };
 	ck_assert_uint_eq(vmm_damage_scan(&big, &f), 1);
 	ck_assert_uint_eq(big.rects[0].x, 0);
-	ck_assert_uint_eq(big.rects[0].y, 0);
+	ck_assert_uint_eq(big.rects[0].y, 3);
 	ck_assert_uint_eq(big.rects[0].w, 1600);
-	ck_assert_uint_eq(big.rects[0].h, 1200);
+	ck_assert_uint_eq(big.rects[0].h, 74 * 16 + 1);
 	ck_assert(big.collapsed);
 	ck_assert_uint_eq(big_shadow[(74 * 16 + 3) * 1600 + 98 * 16 + 5], 9);
 	vmm_damage_exit(&big);
@@ -183,7 +185,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, unchanged_screen_has_no_damage);
-	tcase_add_test(tc, one_pixel_is_one_tile);
+	tcase_add_test(tc, one_pixel_is_one_tile_line);
 	tcase_add_test(tc, edges_are_clipped);
 	tcase_add_test(tc, neighbours_merge);
 	tcase_add_test(tc, separate_changes_stay_separate);
