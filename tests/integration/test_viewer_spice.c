@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vdi-viewer against vdi-vmm's SPICE server, on an Xvfb display: the
+ * window shows the primary surface pixel for pixel, keys and clicks go
+ * over the inputs channel (client mouse mode), a .vv file with a TLS port,
+ * an inline CA and a host subject opens over TLS, an untrusted certificate
+ * ends the viewer with status 5 and a refused password with status 3.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "proto/vv.h"
+#include "test_viewer_util.h"
+
+#define BOOT_TIMEOUT_MS 90000
+#define WAIT_MS 30000
+#define SECRET "spice-Viewer-4kQ9"
+
+static const char *const small_screen[] = { "--resolution", "800x600", "--vnc", "none", NULL };
+
+static void boot_with(struct vm *vm, const char *name, const char *const *extra)
+{
+	ck_assert_int_eq(vm_start(vm, name, extra), 0);
+	ck_assert_msg(vm_wait_serial(vm, "desktop: ready", 1, BOOT_TIMEOUT_MS) == 0,
+	              "the guest did not reach its desktop; serial:\n%s", vm_serial(vm));
+}
+
+static void set_ticket(struct vm *vm, const char *secret)
+{
+	json_decref(vm_ok(vm, "set-ticket",
+	                  json_pack("{s:s, s:s, s:i}", "protocol", "spice", "secret", secret,
+	                            "expires_in", 120)));
+}
+
+static void start_x(struct xvfb *x, struct vm *vm)
+{
+	char log[400];
+
+	snprintf(log, sizeof(log), "%s/xvfb.log", vm->dir);
+	ck_assert_int_eq(xvfb_start(x, 1280, 1024, log), 0);
+}
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = calloc(1, 65536);
+
+	ck_assert_ptr_nonnull(f);
+	buf[fread(buf, 1, 65535, f)] = '\0';
+	fclose(f);
+	return buf;
+}
+
+START_TEST(shows_the_desktop_and_types_and_clicks)
+{
+	struct vm vm;
+	struct xvfb x;
+	struct viewer v;
+	char shot[400], args[600], title[256], want[64];
+	const char *pw;
+	int b[4], bx, by;
+
+	boot_with(&vm, "sview1", small_screen);
+	start_x(&x, &vm);
+	set_ticket(&vm, SECRET);
+	pw = write_file(vm.dir, "pw", SECRET "\n");
+	/* The password on standard input, as a broker client would hand it over. */
+	snprintf(args, sizeof(args), "--password-stdin spice://127.0.0.1:%d < '%s'",
+	         vm_display_port(&vm, "spice"), pw);
+	viewer_start_sh(&v, &x, vm.dir, "viewer", args);
+	viewer_window(&v);
+	expect_window_size(&v, 800, 600);
+	snprintf(shot, sizeof(shot), "%s/window.png", vm.dir);
+	expect_window_equals_screendump(&vm, &v, shot);
+	window_name(&v, title, sizeof(title));
+	ck_assert_msg(strncmp(title, "sview1", 6) == 0, "window title '%s'", title);
+
+	ck_assert_msg(vm_wait_serial(&vm, "tablet", 1, WAIT_MS) == 0, "no tablet:\n%s",
+	              vm_serial(&vm));
+	focus(&v);
+	type_line(&v, "help");
+	ck_assert_msg(vm_wait_serial(&vm, "switch the machine off", 1, WAIT_MS) == 0,
+	              "typed keys did not reach the guest:\n%s\nviewer:\n%s", vm_serial(&vm),
+	              viewer_log(&v));
+	type_line(&v, "echo Hi There!");
+	ck_assert_msg(vm_wait_serial(&vm, "Hi There!", 2, WAIT_MS) == 0, "echo not seen:\n%s",
+	              vm_serial(&vm));
+
+	ck_assert_int_eq(vm_layout(&vm, "button", b), 0);
+	bx = b[0] + b[2] / 2;
+	by = b[1] + b[3] / 2;
+	click(&v, bx, by);
+	ck_assert_msg(vm_wait_serial(&vm, "button: clicked count=1", 1, WAIT_MS) == 0,
+	              "the click did not reach the guest:\n%s\nviewer:\n%s", vm_serial(&vm),
+	              viewer_log(&v));
+	snprintf(want, sizeof(want), "pointer: press button=1 x=%d y=%d", bx, by);
+	ck_assert_msg(vm_serial_count(&vm, want) == 1, "expected '%s' in:\n%s", want,
+	              vm_serial(&vm));
+	expect_window_equals_screendump(&vm, &v, shot);
+
+	/* The guest changes its mode: the window follows. */
+	type_line(&v, "mode 640x480");
+	ck_assert_int_eq(vm_wait_serial(&vm, "display: mode 640x480", 1, WAIT_MS), 0);
+	expect_window_size(&v, 640, 480);
+	expect_window_equals_screendump(&vm, &v, shot);
+
+	ck_assert_int_eq(viewer_stop(&v), 0);
+	xvfb_stop(&x);
+	vm_cleanup(&vm);
+}
+END_TEST
+
+START_TEST(refused_password_exits_3)
+{
+	struct vm vm;
+	struct xvfb x;
+	struct viewer v;
+	char uri[64], *log;
+
+	boot_with(&vm, "sview2", small_screen);
+	start_x(&x, &vm);
+	set_ticket(&vm, SECRET);
+	snprintf(uri, sizeof(uri), "spice://127.0.0.1:%d", vm_display_port(&vm, "spice"));
+	viewer_start(&v, &x, vm.dir, "wrong", (const char *const[]){ uri, NULL },
+	             (const char *const[]){ "VDI_PASSWORD=not-" SECRET, NULL });
+	ck_assert_int_eq(viewer_wait_exit(&v, WAIT_MS), 3);
+	log = viewer_log(&v);
+	ck_assert_msg(strstr(log, "refused the password") != NULL, "no clear message:\n%s", log);
+	free(log);
+	xvfb_stop(&x);
+	vm_cleanup(&vm);
+}
+END_TEST
+
+/* A CA and a server certificate for 127.0.0.1 in @dir, and a second CA that signed nothing. */
+static void make_certs(const char *dir)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+	         "(cd '%s' && "
+	         "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=vdi-test-ca "
+	         "-keyout ca-key.pem -out ca-cert.pem && "
+	         "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca "
+	         "-keyout other-key.pem -out other-ca.pem && "
+	         "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 "
+	         "-keyout server-key.pem -out server.csr && "
+	         "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf && "
+	         "openssl x509 -req -in server.csr -CA ca-cert.pem -CAkey ca-key.pem "
+	         "-CAcreateserial -days 2 -extfile ext.cnf -out server-cert.pem) >/dev/null 2>&1",
+	         dir);
+	ck_assert_msg(system(cmd) == 0, "openssl could not make certificates");
+}
+
+/* A .vv file for the TLS port of @vm trusting @ca_pem; its path. */
+static const char *tls_vv(struct vm *vm, const char *name, int tls_port, const char *ca_pem)
+{
+	struct proto_vv vv;
+	char *text;
+	const char *path;
+
+	proto_vv_init(&vv);
+	vv.type = "spice";
+	vv.host = "127.0.0.1";
+	vv.tls_port = tls_port;
+	vv.password = SECRET;
+	vv.title = "Secure desk";
+	vv.ca = (char *)ca_pem;
+	vv.host_subject = "CN=127.0.0.1";
+	text = proto_vv_write(&vv);
+	ck_assert_ptr_nonnull(text);
+	path = write_file(vm->dir, name, text);
+	free(text);
+	return path;
+}
+
+START_TEST(tls_from_a_vv_file)
+{
+	struct vm vm;
+	struct xvfb x;
+	struct viewer v;
+	char certs[] = "/tmp/vdi-it-sview-tls-XXXXXX", path[512], shot[400], title[256];
+	const char *extra[] = {
+		"--resolution",    "800x600", "--vnc", "none", "--spice-tls-port", "0",
+		"--spice-tls-dir", certs,     NULL
+	};
+	char *ca, *other, *log;
+	json_t *d, *srv;
+	int tls_port = -1;
+	size_t i;
+
+	ck_assert_ptr_nonnull(mkdtemp(certs));
+	make_certs(certs);
+	boot_with(&vm, "sview3", extra);
+	start_x(&x, &vm);
+	d = vm_ok(&vm, "query-displays", NULL);
+	json_array_foreach (json_object_get(d, "servers"), i, srv)
+		if (strcmp(json_string_value(json_object_get(srv, "protocol")), "spice") == 0)
+			tls_port = (int)json_integer_value(json_object_get(srv, "tls-port"));
+	json_decref(d);
+	ck_assert_int_gt(tls_port, 0);
+	snprintf(path, sizeof(path), "%s/ca-cert.pem", certs);
+	ca = read_text(path);
+	snprintf(path, sizeof(path), "%s/other-ca.pem", certs);
+	other = read_text(path);
+
+	/* A CA that did not sign the server's certificate: not trusted, status 5. */
+	set_ticket(&vm, SECRET);
+	viewer_start(&v, &x, vm.dir, "untrusted",
+	             (const char *const[]){ tls_vv(&vm, "other.vv", tls_port, other), NULL }, NULL);
+	ck_assert_int_eq(viewer_wait_exit(&v, WAIT_MS), 5);
+	log = viewer_log(&v);
+	ck_assert_msg(strstr(log, "not trusted") != NULL, "no clear message:\n%s", log);
+	free(log);
+
+	/* The right CA, inline in the .vv file, and the subject it names. */
+	set_ticket(&vm, SECRET);
+	viewer_start(&v, &x, vm.dir, "viewer",
+	             (const char *const[]){ tls_vv(&vm, "desk.vv", tls_port, ca), NULL }, NULL);
+	viewer_window(&v);
+	expect_window_size(&v, 800, 600);
+	snprintf(shot, sizeof(shot), "%s/window.png", vm.dir);
+	expect_window_equals_screendump(&vm, &v, shot);
+	window_name(&v, title, sizeof(title));
+	ck_assert_msg(strncmp(title, "Secure desk", 11) == 0, "window title '%s'", title);
+	ck_assert_int_eq(viewer_stop(&v), 0);
+
+	free(ca);
+	free(other);
+	xvfb_stop(&x);
+	vm_cleanup(&vm);
+	snprintf(path, sizeof(path), "rm -rf '%s'", certs);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("viewer_spice");
+	TCase *tc = tcase_create("spice");
+
+	harness_require_kvm();
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, shows_the_desktop_and_types_and_clicks);
+	tcase_add_test(tc, refused_password_exits_3);
+	tcase_add_test(tc, tls_from_a_vv_file);
+	suite_add_tcase(s, tc);
+	return harness_run(s);
+}
