@@ -318,7 +318,8 @@ static int opt_set(struct broker_config *cfg, const struct opt *o, const char *v
 		    broker_parse_listen(value, cfg->listen_host, sizeof(cfg->listen_host),
 		                        &cfg->listen_port) < 0)
 			return fail(why, why_size,
-			            "'%.80s' is not IPv4:PORT or [IPv6]:PORT (port 0..65535, 0 for any free one)",
+			            "'%.80s' is not IPv4:PORT or [IPv6]:PORT (port 0..65535, 0 for "
+			            "any free one)",
 			            value);
 		strcpy(field, value);
 		return 0;

@@ -8,8 +8,8 @@
  * Only tile rows with a dirty page under them are compared (or all rows
  * when no dirty log is given). Changed tiles of one row that touch become
  * one run, as tall as the lines that changed in them; runs of the same
- * columns that meet vertically become one rectangle. Beyond VMM_DAMAGE_MAX_RECTS rectangles everything collapses
- * into their bounding box: one big update beats hundreds of small ones.
+ * columns that meet vertically become one rectangle. Beyond VMM_DAMAGE_MAX_RECTS rectangles
+ * everything collapses into their bounding box: one big update beats hundreds of small ones.
  */
 #ifndef VDI_VMM_DAMAGE_H
 #define VDI_VMM_DAMAGE_H
