@@ -969,6 +969,11 @@ int broker_api_new(const struct broker_config *cfg, struct broker_store *store,
 	return 0;
 }
 
+void broker_api_set_desktops(struct broker_api *api, const struct broker_api_desktops *desktops)
+{
+	api->desktops = *desktops;
+}
+
 void broker_api_free(struct broker_api *api)
 {
 	if (!api)

@@ -59,6 +59,9 @@ int broker_api_new(const struct broker_config *cfg, struct broker_store *store,
                    const uint8_t *ticket_key, size_t ticket_key_len, struct broker_api **ret);
 void broker_api_free(struct broker_api *api);
 
+/* Offer desktops (once the VM side runs); before this, connect answers 503. */
+void broker_api_set_desktops(struct broker_api *api, const struct broker_api_desktops *desktops);
+
 /* The broker_http_handler. */
 void broker_api_handle(void *opaque, const struct broker_http_request *req,
                        struct broker_http_response *res);

@@ -34,7 +34,7 @@ struct broker_http {
 	int port;
 	GSList *timers; /* struct every *, freed with the server */
 	struct lws_http_mount mounts[3];
-	struct lws_protocols protocols[2];
+	struct lws_protocols protocols[2 + BROKER_HTTP_EXTRA_PROTOCOLS_MAX];
 	char web_root[1024];
 };
 
@@ -325,6 +325,8 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return on_writeable(wsi, p);
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return -1; /* WebSockets only by an extra protocol's name (the gateway) */
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (p)
@@ -439,6 +441,11 @@ int broker_http_new(const struct broker_http_config *cfg, struct broker_http **r
 	h->protocols[0] = (struct lws_protocols){ .name = "vdi-http",
 		                                  .callback = callback_http,
 		                                  .per_session_data_size = sizeof(struct pss) };
+	/* Extra protocols (the console gateway) after ours; the array stays { NULL } terminated. */
+	for (size_t i = 0; cfg->extra_protocols && cfg->extra_protocols[i].name &&
+	                   i < BROKER_HTTP_EXTRA_PROTOCOLS_MAX;
+	     i++)
+		h->protocols[1 + i] = cfg->extra_protocols[i];
 	/* /api and /metrics: ours. */
 	h->mounts[0] = (struct lws_http_mount){ .mountpoint = "/api",
 		                                .origin = "vdi-http",

@@ -22,6 +22,10 @@
 #define BROKER_HTTP_PATH_MAX 256
 
 struct broker_http;
+struct lws_protocols;
+
+/* Extra libwebsockets protocols a module may run on the server (the console gateway). */
+#define BROKER_HTTP_EXTRA_PROTOCOLS_MAX 3
 
 struct broker_http_request {
 	char method[8];                   /* "GET", "POST", ... */
@@ -56,6 +60,13 @@ struct broker_http_config {
 	const char *web_root; /* "" or NULL: no web pages */
 	broker_http_handler handler;
 	void *opaque;
+	/*
+	 * Up to BROKER_HTTP_EXTRA_PROTOCOLS_MAX more protocols on the same
+	 * vhost, { NULL } terminated, or NULL; not copied deeply, so they must
+	 * outlive the server. WebSocket upgrades reach them by subprotocol
+	 * name (the API's own protocol refuses upgrades).
+	 */
+	const struct lws_protocols *extra_protocols;
 };
 
 /* Listen; 0 or -errno with a reason in @err. */

@@ -20,6 +20,8 @@
 
 #include "broker/api.h"
 #include "broker/cli.h"
+#include "broker/desktops.h"
+#include "broker/gateway.h"
 #include "broker/http.h"
 #include "broker/tlsgen.h"
 #include "proto/log.h"
@@ -76,6 +78,8 @@ int broker_server_run(const struct broker_config *cfg, struct broker_store *stor
 	struct broker_http_config hc;
 	struct broker_http *http = NULL;
 	struct broker_api *api = NULL;
+	struct broker_gateway *gw = NULL;        /* the browser console (gateway.h) */
+	struct broker_desktops *desktops = NULL; /* VM supervision and pools */
 	int r, status = BROKER_EXIT_FAIL;
 	guint sig_term = 0, sig_int = 0;
 
@@ -112,6 +116,14 @@ int broker_server_run(const struct broker_config *cfg, struct broker_store *stor
 		return BROKER_EXIT_FAIL;
 	}
 	r = broker_api_new(cfg, store, auth, NULL, ticket_key, sizeof(ticket_key), &api);
+	if (r == 0) { /* the console gateway; its VNC secrets: see broker_gateway_set_ticket() */
+		struct broker_gateway_config gc = { .store = store,
+			                            .auth = auth,
+			                            .ticket_key = ticket_key,
+			                            .ticket_key_len = sizeof(ticket_key) };
+
+		r = broker_gateway_new(&gc, &gw);
+	}
 	OPENSSL_cleanse(ticket_key, sizeof(ticket_key));
 	if (r < 0) {
 		log_err("cannot set up the API: %s", strerror(-r));
@@ -125,10 +137,23 @@ int broker_server_run(const struct broker_config *cfg, struct broker_store *stor
 	hc.web_root = cfg->web_root;
 	hc.handler = broker_api_handle;
 	hc.opaque = api;
+	hc.extra_protocols = broker_gateway_protocols(gw);
 	r = broker_http_new(&hc, &http, err, sizeof(err));
 	if (r < 0) {
 		log_err("%s", err);
 		goto out;
+	}
+	broker_gateway_attach(gw, http);
+	r = broker_desktops_new(cfg, store, http, &desktops);
+	if (r < 0) {
+		log_err("cannot start supervising desktops: %s", strerror(-r));
+		goto out;
+	}
+	{
+		struct broker_api_desktops hooks;
+
+		broker_desktops_api(desktops, &hooks);
+		broker_api_set_desktops(api, &hooks);
 	}
 	printf("vdi-broker: serving https://%s%s%s:%d/\n", strchr(cfg->listen_host, ':') ? "[" : "",
 	       cfg->listen_host, strchr(cfg->listen_host, ':') ? "]" : "", broker_http_port(http));
@@ -142,7 +167,9 @@ out:
 		g_source_remove(sig_term);
 	if (sig_int)
 		g_source_remove(sig_int);
+	broker_desktops_free(desktops); /* VMMs keep running, to be adopted next start */
 	broker_http_free(http);
+	broker_gateway_free(gw); /* after the server, whose close callbacks end the tunnels */
 	broker_api_free(api);
 	return status;
 }

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// End-to-end test of the web pages and the console gateway in headless
+// Chromium (Debian's /usr/bin/chromium, driven by playwright-core). Started
+// by tests/integration/test_gateway.c, which runs the broker and a VM and
+// passes, in the environment:
+//
+//   VDI_URL           https://127.0.0.1:PORT
+//   VDI_USER, VDI_PASSWORD, VDI_POOL
+//   VDI_VM_CONTROL    the VM's control socket (screendump, dropping clients)
+//   VDI_VM_SERIAL     the VM's serial log (what the guest's terminal prints)
+//   VDI_TICKETS       two console tickets, comma-separated: used only when the
+//                     broker cannot hand out desktops itself yet (connect 503)
+//   VDI_OUT           a directory for screenshots
+//
+// Exit 0 when everything held, 1 with the reason otherwise.
+import { chromium } from "playwright-core";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+const env = (k) => {
+	const v = process.env[k];
+	if (!v) {
+		console.error(`console.mjs: ${k} is not set`);
+		process.exit(2);
+	}
+	return v;
+};
+const URL = env("VDI_URL"), USER = env("VDI_USER"), PASSWORD = env("VDI_PASSWORD");
+const POOL = env("VDI_POOL"), CONTROL = env("VDI_VM_CONTROL"), SERIAL = env("VDI_VM_SERIAL");
+const OUT = env("VDI_OUT");
+const tickets = (process.env.VDI_TICKETS || "").split(",").filter(Boolean);
+
+function log(...a) {
+	console.log("e2e:", ...a);
+}
+
+// One request on the VM's control socket; the "ok" object.
+function control(cmd, args) {
+	return new Promise((resolve, reject) => {
+		const s = net.createConnection(CONTROL);
+		let buf = "";
+		const timer = setTimeout(() => { s.destroy(); reject(new Error(`${cmd}: no answer`)); }, 10000);
+		s.on("connect", () => s.write(JSON.stringify({ id: 7, cmd, args }) + "\n"));
+		s.on("data", (d) => {
+			buf += d.toString();
+			let nl;
+			while ((nl = buf.indexOf("\n")) >= 0) {
+				const line = buf.slice(0, nl);
+				buf = buf.slice(nl + 1);
+				const m = JSON.parse(line);
+				if (m.id === 7) {
+					clearTimeout(timer);
+					s.end();
+					if (m.ok)
+						resolve(m.ok);
+					else
+						reject(new Error(`${cmd}: ${JSON.stringify(m.error)}`));
+				}
+			}
+		});
+		s.on("error", reject);
+	});
+}
+
+async function until(what, fn, ms = 30000) {
+	const end = Date.now() + ms;
+	for (;;) {
+		const v = await fn();
+		if (v)
+			return v;
+		if (Date.now() > end)
+			throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 200));
+	}
+}
+
+const serialCount = (text) => fs.readFileSync(SERIAL, "utf8").split(text).length - 1;
+
+// Log in on the login page (the form as a person fills it).
+async function login(page, password) {
+	await page.fill("#user", USER);
+	await page.fill("#password", password);
+	await page.click("#submit");
+}
+
+// Wait for the console page to connect; when the broker cannot hand out
+// desktops yet, open it with one of the test's tickets instead.
+async function connected(page) {
+	await page.waitForFunction(() => ["connected", "disconnected"].includes(document.body.dataset.state),
+	                           null, { timeout: 60000 });
+	if (await page.evaluate(() => document.body.dataset.state) === "connected")
+		return "connect";
+	const why = await page.textContent("#status");
+	if (!tickets.length)
+		throw new Error(`the console did not connect: ${why}`);
+	log(`connect did not give a desktop here (${why.trim()}); using a ticket from the test`);
+	await page.goto(`${URL}/console.html?pool=${encodeURIComponent(POOL)}&via=ticket#ticket=${encodeURIComponent(tickets.shift())}`);
+	await page.waitForFunction(() => document.body.dataset.state === "connected", null, { timeout: 60000 });
+	return "ticket";
+}
+
+// Compare the noVNC canvas with the vmm's own screendump, pixel by pixel.
+async function compareWithScreendump(page) {
+	const png = path.join(OUT, "screendump.png");
+	const dump = await control("screendump", { path: png });
+	const data = fs.readFileSync(png).toString("base64");
+	const r = await page.evaluate(async (b64) => {
+		const canvas = document.querySelector("#screen canvas");
+		const img = new Image();
+		img.src = "data:image/png;base64," + b64;
+		await img.decode();
+		const ref = document.createElement("canvas");
+		ref.width = img.width;
+		ref.height = img.height;
+		const rc = ref.getContext("2d");
+		rc.drawImage(img, 0, 0);
+		if (canvas.width !== img.width || canvas.height !== img.height)
+			return { w: canvas.width, h: canvas.height, rw: img.width, rh: img.height, diff: -1 };
+		const a = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+		const b = rc.getImageData(0, 0, img.width, img.height).data;
+		let diff = 0;
+		for (let i = 0; i < a.length; i += 4)
+			if (Math.abs(a[i] - b[i]) > 8 || Math.abs(a[i + 1] - b[i + 1]) > 8 || Math.abs(a[i + 2] - b[i + 2]) > 8)
+				diff++;
+		return { w: canvas.width, h: canvas.height, rw: img.width, rh: img.height, diff };
+	}, data);
+	log(`canvas ${r.w}x${r.h}, screendump ${dump.width}x${dump.height}, ${r.diff} pixels differ`);
+	if (r.diff < 0)
+		throw new Error(`canvas is ${r.w}x${r.h}, the desktop ${r.rw}x${r.rh}`);
+	return r.diff / (r.w * r.h);
+}
+
+const browser = await chromium.launch({
+	executablePath: "/usr/bin/chromium",
+	args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+	       "--disable-component-update", "--disable-sync", "--no-first-run",
+	       "--ignore-certificate-errors"],
+});
+let failed = false;
+const pages = [];
+try {
+	// ---- a person at a desktop browser ----
+	const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+	const page = await ctx.newPage();
+	const problems = [];
+	page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
+	page.on("pageerror", (e) => problems.push(String(e)));
+	pages.push({ page, problems });
+
+	await page.goto(`${URL}/`);
+	await login(page, "not the password");
+	await until("the wrong-password message", async () =>
+		/Wrong user name or password/.test(await page.textContent("#message")));
+	log("wrong password: told so");
+	await login(page, PASSWORD);
+	await page.waitForURL(/desktops\.html/);
+	await page.waitForSelector(`a[data-pool="${POOL}"]`);
+	log("logged in; the desktops page lists", POOL);
+	await page.click(`a[data-pool="${POOL}"]`);
+	await page.waitForURL(/console\.html/);
+	log("console opened by", await connected(page));
+
+	// Let the first full update land, then compare with the vmm's screendump.
+	await new Promise((r) => setTimeout(r, 2000));
+	await page.screenshot({ path: path.join(OUT, "console.png") });
+	let share = await compareWithScreendump(page);
+	if (share > 0.02) { // the clock may tick in between: look once more
+		await new Promise((r) => setTimeout(r, 1000));
+		share = await compareWithScreendump(page);
+	}
+	if (share > 0.02)
+		throw new Error(`the canvas differs from the desktop in ${(share * 100).toFixed(1)}% of pixels`);
+
+	// Keys typed in the page reach the guest's terminal.
+	const before = serialCount("switch the machine off");
+	await page.keyboard.type("help");
+	await page.keyboard.press("Enter");
+	await until("help to reach the guest", () => serialCount("switch the machine off") > before);
+	log("typed help: the guest answered");
+	await page.screenshot({ path: path.join(OUT, "console-help.png") });
+	// CSP and the rest: no errors in the page.
+	const bad = problems.filter((p) => /Content Security Policy|Refused/.test(p));
+	if (bad.length)
+		throw new Error(`page errors: ${bad.join(" | ")}`);
+	await page.click("#logout");
+	await page.waitForURL(/index\.html/);
+	log("logged out");
+	await ctx.close();
+
+	// ---- kiosk mode: straight to the desktop, back to the login on disconnect ----
+	const kctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 768 } });
+	const kpage = await kctx.newPage();
+	const kproblems = [];
+	kpage.on("console", (m) => { if (m.type() === "error") kproblems.push(m.text()); });
+	kpage.on("pageerror", (e) => kproblems.push(String(e)));
+	pages.push({ page: kpage, problems: kproblems });
+	await kpage.goto(`${URL}/index.html?kiosk=1`);
+	await login(kpage, PASSWORD);
+	await kpage.waitForURL(/console\.html/);
+	log("kiosk: console opened by", await connected(kpage));
+	await kpage.screenshot({ path: path.join(OUT, "kiosk.png") });
+	// The desktop drops its client (as when someone else takes it over).
+	await control("set-ticket", { protocol: "vnc", secret: "dr0pP3dX", connected: "disconnect" });
+	await kpage.waitForURL(/index\.html\?kiosk=1/, { timeout: 30000 });
+	await until("the session-ended message", async () =>
+		/session ended/.test(await kpage.textContent("#message")));
+	await kpage.screenshot({ path: path.join(OUT, "kiosk-after.png") });
+	log("kiosk: disconnect went back to the login page");
+	await kctx.close();
+} catch (e) {
+	console.error("e2e: FAILED:", e.message);
+	for (const p of pages) {
+		try {
+			console.error("e2e: page", p.page.url(), "status:",
+			              await p.page.textContent("#status, #message", { timeout: 1000 }));
+			await p.page.screenshot({ path: path.join(OUT, "failure.png") });
+		} catch (e2) { /* closed */ }
+		for (const m of p.problems)
+			console.error("e2e: page error:", m);
+	}
+	failed = true;
+} finally {
+	await browser.close();
+}
+process.exit(failed ? 1 : 0);
