@@ -167,6 +167,13 @@ void broker_cleanup(struct broker *b)
 		b->pid = 0;
 	}
 	if (b->dir[0]) {
+		char cmd[400];
+
+		/* The broker leaves its VMMs running for the next start to adopt: end them. */
+		snprintf(cmd, sizeof(cmd), "pkill -KILL -f -- '--control %s/run/' 2>/dev/null",
+		         b->dir);
+		if (system(cmd) < 0)
+			perror("pkill");
 		nftw(b->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		unlink(b->out);
 	}

@@ -34,7 +34,7 @@ int broker_restart(struct broker *b, const char *const *extra);
 /* SIGTERM and wait; the exit status, or -1. */
 int broker_stop(struct broker *b);
 
-/* Stop it if running and remove the data directory. */
+/* Stop it if running, kill the VMMs it started, remove the data directory. */
 void broker_cleanup(struct broker *b);
 
 struct http_reply {
