@@ -333,6 +333,13 @@ const char *broker_login(struct broker *b, const char *user, const char *passwor
 
 int broker_cli(struct broker *b, const char *input, const char *const *args)
 {
+	return broker_cli_capture(b, input, args, NULL, 0);
+}
+
+int broker_cli_capture(struct broker *b, const char *input, const char *const *args, char *out,
+                       size_t out_size)
+{
+	char out_path[300];
 	const char *argv[32];
 	int n = 0, in[2], status;
 	pid_t pid;
@@ -345,12 +352,13 @@ int broker_cli(struct broker *b, const char *input, const char *const *args)
 	argv[n] = NULL;
 	if (pipe2(in, O_CLOEXEC) < 0)
 		return -1;
+	snprintf(out_path, sizeof(out_path), "%s.cli-out", b->dir);
 	pid = fork();
 	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
+		int fd = open(out ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		dup2(in[0], STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
+		dup2(fd, STDOUT_FILENO);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -360,5 +368,14 @@ int broker_cli(struct broker *b, const char *input, const char *const *args)
 	close(in[1]);
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
+	if (out) {
+		FILE *f = fopen(out_path, "re");
+		size_t got = f ? fread(out, 1, out_size - 1, f) : 0;
+
+		out[got] = '\0';
+		if (f)
+			fclose(f);
+		unlink(out_path);
+	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

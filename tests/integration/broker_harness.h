@@ -65,4 +65,8 @@ const char *broker_login(struct broker *b, const char *user, const char *passwor
 /* Run @argv as "vdi-broker --data-dir DIR ARGS..." (an admin command); its exit status. */
 int broker_cli(struct broker *b, const char *input, const char *const *args);
 
+/* broker_cli() keeping its standard output in @out (NUL-terminated). */
+int broker_cli_capture(struct broker *b, const char *input, const char *const *args, char *out,
+                       size_t out_size);
+
 #endif

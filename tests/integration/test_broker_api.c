@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "broker/totp.h"
 #include "broker_harness.h"
 #include "harness.h"
 
@@ -284,6 +286,63 @@ START_TEST(audit_metrics_and_restart)
 }
 END_TEST
 
+/* TOTP (RFC 6238) from the authenticator's side: the code for @secret now. */
+static void totp_code(const char *secret, char code[7])
+{
+	uint8_t key[64];
+	size_t n = 0;
+	uint32_t v;
+
+	ck_assert_int_eq(broker_base32_decode(secret, key, sizeof(key), &n), 0);
+	ck_assert_int_eq(broker_hotp(key, n, (uint64_t)broker_totp_step(time(NULL)), 6, &v), 0);
+	snprintf(code, 7, "%06u", v);
+}
+
+START_TEST(totp_second_factor)
+{
+	const char *args[] = { "user", "totp", "gina", NULL };
+	char out[2048], secret[80], code[7], body[200];
+	const char *p;
+	json_t *j;
+	int st;
+
+	start(NULL);
+	add_user("gina", "gina's password", "users");
+	ck_assert_int_eq(broker_cli_capture(&b, NULL, args, out, sizeof(out)), 0);
+	p = strstr(out, "otpauth://totp/");
+	ck_assert_msg(p != NULL, "no otpauth URI in: %s", out);
+	p = strstr(p, "secret=");
+	ck_assert_ptr_nonnull(p);
+	sscanf(p + 7, "%79[A-Z2-7]", secret);
+
+	/* The password alone is not enough now. */
+	ck_assert_int_eq(post("/api/v1/login", NULL,
+	                      "{\"user\":\"gina\",\"password\":\"gina's password\"}", &j),
+	                 401);
+	ck_assert_str_eq(error_code(j), "totp_required");
+	json_decref(j);
+	/* A wrong code is refused. */
+	ck_assert_int_eq(post("/api/v1/login", NULL,
+	                      "{\"user\":\"gina\",\"password\":\"gina's password\","
+	                      "\"totp\":\"000000x\"}",
+	                      &j),
+	                 401);
+	json_decref(j);
+	sleep(1);
+	totp_code(secret, code);
+	snprintf(body, sizeof(body),
+	         "{\"user\":\"gina\",\"password\":\"gina's password\",\"totp\":\"%s\"}", code);
+	st = post("/api/v1/login", NULL, body, &j);
+	ck_assert_msg(st == 200, "login with the right code: %d", st);
+	json_decref(j);
+	/* The same code a second time is refused (replay). */
+	sleep(1);
+	ck_assert_int_eq(post("/api/v1/login", NULL, body, &j), 401);
+	json_decref(j);
+	broker_cleanup(&b);
+}
+END_TEST
+
 struct worker {
 	int ok, failed;
 };
@@ -349,6 +408,7 @@ int main(void)
 	tcase_add_test(tc, entitlements_and_roles);
 	tcase_add_test(tc, audit_metrics_and_restart);
 	tcase_add_test(tc, parallel_logins);
+	tcase_add_test(tc, totp_second_factor);
 	suite_add_tcase(s, tc);
 	return harness_run(s);
 }
