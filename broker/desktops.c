@@ -4,7 +4,11 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "broker/pools.h"
 #include "broker/supervisor.h"
@@ -58,10 +62,28 @@ static int api_set_ticket(void *opaque, const struct broker_vm *vm, const char *
 	                                    SET_TICKET_TIMEOUT_MS);
 }
 
+/*
+ * The user logs the desktop off: first end its console connections (a
+ * throwaway ticket with "disconnect" drops them and leaves no usable
+ * secret behind), then hand it back to the pool.
+ */
 static int api_release(void *opaque, const struct broker_vm *vm, const char *reason)
 {
+	static const char *const protocols[] = { "vnc", "spice" };
 	struct broker_desktops *d = opaque;
+	unsigned char raw[12];
+	char secret[2 * sizeof(raw) + 1];
 
+	if (RAND_bytes(raw, sizeof(raw)) == 1) {
+		for (size_t i = 0; i < sizeof(raw); i++)
+			snprintf(secret + 2 * i, 3, "%02x", raw[i]);
+		secret[8] = '\0'; /* VNC's limit; still 32 random bits, and never handed out */
+		for (size_t i = 0; i < 2; i++)
+			if (broker_supervisor_set_ticket(d->sup, vm->id, protocols[i], secret, 1,
+			                                 true, SET_TICKET_TIMEOUT_MS) < 0)
+				log_debug("vm=%s %s clients not dropped", vm->name, protocols[i]);
+		OPENSSL_cleanse(secret, sizeof(secret));
+	}
 	return broker_pools_release(d->pools, vm->id, reason, (int64_t)time(NULL));
 }
 

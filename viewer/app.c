@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include <SDL_syswm.h>
+#include <glib.h>
 
 #include "proto/log.h"
 #include "viewer/desktop.h"
+#include "viewer/kiosk.h"
 #include "viewer/loop.h"
 #include "viewer/text.h"
 
@@ -22,6 +24,10 @@ struct viewer_app {
 	struct viewer_loop *loop;
 	struct viewer_text *text;
 	struct viewer_screen *screen;
+	struct viewer_kiosk *kiosk; /* broker mode, else NULL */
+	const struct viewer_options *o;
+	bool quit;       /* end the viewer, whatever the screen */
+	guint settle_id; /* a second redraw after a resize */
 	bool redraw;
 	bool fullscreen;
 	bool fake_fullscreen; /* a borderless window over the display (no window manager) */
@@ -130,15 +136,73 @@ void viewer_app_screen_done(struct viewer_app *app, int status, const char *mess
 	snprintf(app->message, sizeof(app->message), "%s", message ? message : "");
 }
 
+void viewer_app_quit(struct viewer_app *app)
+{
+	app->quit = true;
+}
+
+void viewer_app_set_screen(struct viewer_app *app, struct viewer_screen *screen)
+{
+	app->screen = screen;
+	app->redraw = true;
+}
+
+static gboolean settle(gpointer data)
+{
+	struct viewer_app *app = data;
+
+	app->settle_id = 0;
+	app->redraw = true;
+	return G_SOURCE_REMOVE;
+}
+
+static bool is_input(const SDL_Event *ev)
+{
+	switch (ev->type) {
+	case SDL_KEYDOWN:
+	case SDL_KEYUP:
+	case SDL_TEXTINPUT:
+	case SDL_MOUSEMOTION:
+	case SDL_MOUSEBUTTONDOWN:
+	case SDL_MOUSEBUTTONUP:
+	case SDL_MOUSEWHEEL:
+	case SDL_FINGERDOWN:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void handle(struct viewer_app *app, const SDL_Event *ev)
 {
 	if (viewer_loop_is_wakeup(app->loop, ev))
 		return;
 	if (ev->type == SDL_QUIT) {
-		/* Closing the window (or SIGINT, SIGTERM) ends the session normally. */
-		viewer_app_screen_done(app, VIEWER_EXIT_OK, NULL);
+		/* SIGINT or SIGTERM (or closing the window outside broker mode): a normal end. */
+		app->quit = true;
 		return;
 	}
+	if (ev->type == SDL_WINDOWEVENT && ev->window.event == SDL_WINDOWEVENT_CLOSE) {
+		/* Broker mode sees the close itself (SDL_HINT_QUIT_ON_LAST_WINDOW_CLOSE is off). */
+		if (app->o->broker.kiosk && !app->o->broker.allow_quit)
+			log_info("kiosk: closing the window is not allowed (see --allow-quit)");
+		else
+			app->quit = true;
+		return;
+	}
+	if (ev->type == SDL_WINDOWEVENT && (ev->window.event == SDL_WINDOWEVENT_SIZE_CHANGED ||
+	                                    ev->window.event == SDL_WINDOWEVENT_EXPOSED)) {
+		/*
+		 * Draw again, and once more a moment later: Mesa's GLX resizes its
+		 * back buffer lazily, so the first frame after a resize (a bare X
+		 * server's full screen, right at start) can come out at the old size.
+		 */
+		app->redraw = true;
+		if (!app->settle_id)
+			app->settle_id = g_timeout_add(150, settle, app);
+	}
+	if (app->kiosk && is_input(ev))
+		viewer_kiosk_activity(app->kiosk);
 	if (app->screen)
 		app->screen->ops->event(app->screen, ev);
 }
@@ -154,8 +218,10 @@ static void render(struct viewer_app *app)
 	SDL_RenderPresent(app->renderer);
 }
 
-static void set_hints(void)
+static void set_hints(const struct viewer_options *o)
 {
+	if (o->broker.url)
+		SDL_SetHint(SDL_HINT_QUIT_ON_LAST_WINDOW_CLOSE, "0");
 	SDL_SetHint(SDL_HINT_APP_NAME, "vdi-viewer");
 	/* The first click into the window goes to the desktop too. */
 	SDL_SetHint(SDL_HINT_MOUSE_FOCUS_CLICKTHROUGH, "1");
@@ -172,7 +238,8 @@ int viewer_app_run(const struct viewer_options *o, char *message, size_t size)
 	int r;
 
 	message[0] = '\0';
-	set_hints();
+	app.o = o;
+	set_hints(o);
 	if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) < 0) {
 		snprintf(message, size, "cannot open a window: %s", SDL_GetError());
 		return VIEWER_EXIT_ERROR;
@@ -204,8 +271,15 @@ int viewer_app_run(const struct viewer_options *o, char *message, size_t size)
 	r = viewer_text_new(app.renderer, &app.text);
 	if (r == 0)
 		r = viewer_loop_new(&app.loop);
-	if (r == 0)
-		r = viewer_desktop_new(&app, &o->session, &o->ui, &app.screen);
+	if (r == 0 && o->broker.url) {
+		r = viewer_kiosk_new(&app, o, &app.kiosk, message, size);
+		if (r < 0) {
+			r = VIEWER_EXIT_ERROR;
+			goto out_screen;
+		}
+	} else if (r == 0) {
+		r = viewer_desktop_new(&app, &o->session, &o->ui, NULL, &app.screen);
+	}
 	if (r < 0) {
 		snprintf(message, size, "cannot start: %s", strerror(-r));
 		r = VIEWER_EXIT_ERROR;
@@ -213,24 +287,45 @@ int viewer_app_run(const struct viewer_options *o, char *message, size_t size)
 	}
 	app.redraw = true;
 
-	while (!app.done) {
+	while (!app.quit) {
 		SDL_Event ev;
 
-		while (!app.done && SDL_PollEvent(&ev))
+		while (!app.quit && !app.done && SDL_PollEvent(&ev))
 			handle(&app, &ev);
-		if (app.done)
+		if (app.quit)
 			break;
+		if (app.done) {
+			/* Broker mode goes on with the next screen; otherwise the viewer ends. */
+			if (!app.kiosk)
+				break;
+			app.screen->ops->free(app.screen);
+			app.screen = NULL;
+			app.done = false;
+			if (viewer_kiosk_next(app.kiosk, app.status, app.message) < 0 ||
+			    !app.screen) {
+				snprintf(app.message, sizeof(app.message),
+				         "cannot show the next screen");
+				app.status = VIEWER_EXIT_ERROR;
+				break;
+			}
+			app.status = VIEWER_EXIT_OK;
+			app.message[0] = '\0';
+			continue;
+		}
 		if (app.redraw)
 			render(&app);
 		if (viewer_loop_wait(app.loop, &ev, -1) == 1)
 			handle(&app, &ev);
 	}
-	r = app.status;
-	snprintf(message, size, "%s", app.message);
+	r = app.quit ? VIEWER_EXIT_OK : app.status;
+	snprintf(message, size, "%s", app.quit ? "" : app.message);
 
 out_screen:
 	if (app.screen)
 		app.screen->ops->free(app.screen);
+	viewer_kiosk_free(app.kiosk);
+	if (app.settle_id)
+		g_source_remove(app.settle_id);
 	viewer_loop_free(app.loop);
 	viewer_text_free(app.text);
 	SDL_DestroyRenderer(app.renderer);

@@ -6,8 +6,8 @@
  * A screen is one state of the UI with its own event handling and drawing:
  * the desktop screen (desktop.h) shows a session; a kiosk login screen
  * will be another. A screen that is done calls viewer_app_screen_done();
- * the app then decides what comes next (for now: exit with its status;
- * in kiosk mode: back to the login screen).
+ * the app then decides what comes next: exit with its status, or in
+ * broker mode (kiosk.h) the next screen, usually the login screen.
  *
  * Main thread only.
  */
@@ -57,6 +57,15 @@ void viewer_app_redraw(struct viewer_app *app);
  * freed by the app after the current event, not during this call.
  */
 void viewer_app_screen_done(struct viewer_app *app, int status, const char *message);
+
+/* End the viewer (status 0) after the current event: a quit hotkey, closing the window. */
+void viewer_app_quit(struct viewer_app *app);
+
+/*
+ * Show @screen (the app owns it from now on). Only when no screen is
+ * shown: at start, or from viewer_kiosk_next() after the last one ended.
+ */
+void viewer_app_set_screen(struct viewer_app *app, struct viewer_screen *screen);
 
 /*
  * Run the viewer for @o: open the window, show the session, return the

@@ -32,7 +32,9 @@ struct viewer_desktop {
 	struct viewer_app *app;
 	struct viewer_session session;
 	struct viewer_ui ui;
-	char where[VIEWER_HOST_MAX + 48]; /* the session's URI, for people */
+	struct viewer_desktop_hooks hooks; /* broker mode when hooks.lost is set */
+	bool asking;                       /* hooks.lost() called, no answer yet */
+	char where[VIEWER_HOST_MAX + 48];  /* the session's URI, for people */
 
 	enum desk_state state;
 	struct viewer_conn *conn;
@@ -223,8 +225,49 @@ static gboolean retry(gpointer data)
 	struct viewer_desktop *d = data;
 
 	d->retry_id = 0;
+	if (d->hooks.lost) {
+		/* A ticket is good once: the broker gives a new one for each attempt. */
+		d->asking = true;
+		set_status(d, d->ever_connected ? "Reconnecting" : "Connecting",
+		           "Asking the broker for a new ticket");
+		d->hooks.lost(d->hooks.opaque);
+		return G_SOURCE_REMOVE;
+	}
 	connect_now(d);
 	return G_SOURCE_REMOVE;
+}
+
+int viewer_desktop_retry(struct viewer_screen *screen, const struct viewer_session *s)
+{
+	struct viewer_desktop *d = (struct viewer_desktop *)screen;
+	int r;
+
+	if (d->state == DESK_DONE)
+		return -ECANCELED;
+	d->asking = false;
+	if (s) {
+		struct viewer_session n;
+
+		viewer_session_init(&n);
+		r = viewer_session_copy(&n, s);
+		if (r < 0) {
+			finish(d, VIEWER_EXIT_ERROR, "out of memory");
+			return r;
+		}
+		viewer_session_clear(&d->session);
+		d->session = n;
+		viewer_session_describe(&d->session, d->where, sizeof(d->where));
+	}
+	connect_now(d);
+	return d->state == DESK_DONE ? -EIO : 0;
+}
+
+void viewer_desktop_status(struct viewer_screen *screen, const char *status, const char *detail)
+{
+	struct viewer_desktop *d = (struct viewer_desktop *)screen;
+
+	if (d->state != DESK_DONE)
+		set_status(d, status, detail);
 }
 
 static gboolean tick(gpointer data);
@@ -258,6 +301,8 @@ static void on_name(void *opaque, const char *name)
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	update_title(d);
 }
+
+static void schedule_retry(struct viewer_desktop *d, const char *message);
 
 static void on_ended(void *opaque, enum viewer_end why, const char *message)
 {
@@ -298,6 +343,15 @@ static void on_ended(void *opaque, enum viewer_end why, const char *message)
 	case VIEWER_END_LOST:
 		break;
 	}
+	schedule_retry(d, message);
+}
+
+/* A failed attempt: the next one after the back-off, or give up when they ran out. */
+static void schedule_retry(struct viewer_desktop *d, const char *message)
+{
+	char msg[640];
+
+	d->state = DESK_WAITING;
 	if (d->attempt >= (unsigned int)d->ui.retries) {
 		if (d->ui.retries > 0)
 			snprintf(msg, sizeof(msg), "%s; gave up after %d %s", message,
@@ -318,6 +372,16 @@ static void on_ended(void *opaque, enum viewer_end why, const char *message)
 	waiting_text(d);
 	update_title(d);
 	ensure_tick(d);
+}
+
+void viewer_desktop_retry_later(struct viewer_screen *screen, const char *message)
+{
+	struct viewer_desktop *d = (struct viewer_desktop *)screen;
+
+	if (d->state == DESK_DONE || d->retry_id)
+		return;
+	d->asking = false;
+	schedule_retry(d, message);
 }
 
 static void fit_window(struct viewer_desktop *d, int fb_w, int fb_h)
@@ -343,6 +407,8 @@ static void fit_window(struct viewer_desktop *d, int fb_w, int fb_h)
 	SDL_SetWindowSize(win, w, h);
 }
 
+static gboolean resize_guest(gpointer data);
+
 static void on_resize(void *opaque, int width, int height)
 {
 	struct viewer_desktop *d = opaque;
@@ -351,6 +417,9 @@ static void on_resize(void *opaque, int width, int height)
 	d->full_upload = true;
 	d->has_dirty = false;
 	fit_window(d, width, height);
+	/* Full screen (a kiosk) does not follow the guest: the guest follows the screen. */
+	if (viewer_app_fullscreen(d->app) && d->ui.resize_guest && !d->resize_id)
+		d->resize_id = g_timeout_add(RESIZE_SETTLE_MS, resize_guest, d);
 	viewer_app_redraw(d->app);
 }
 
@@ -540,7 +609,15 @@ static bool hotkey(struct viewer_desktop *d, unsigned int evdev, unsigned int mo
 		secure_attention(d);
 	else if (viewer_hotkey_match(&hk[VIEWER_HK_OVERLAY], mods, evdev))
 		toggle_overlay(d);
-	else if (viewer_hotkey_match(&hk[VIEWER_HK_RELEASE_CURSOR], mods, evdev)) {
+	else if (viewer_hotkey_match(&hk[VIEWER_HK_LOGOUT], mods, evdev)) {
+		if (!d->hooks.lost)
+			return false; /* not signed in to anything: the key is the guest's */
+		log_info("signing out (hotkey)");
+		finish(d, VIEWER_EXIT_LOGOUT, NULL);
+	} else if (viewer_hotkey_match(&hk[VIEWER_HK_QUIT], mods, evdev)) {
+		log_info("quitting (hotkey)");
+		viewer_app_quit(d->app);
+	} else if (viewer_hotkey_match(&hk[VIEWER_HK_RELEASE_CURSOR], mods, evdev)) {
 		d->released = true;
 		update_grab(d);
 	} else {
@@ -728,7 +805,7 @@ static gboolean tick(gpointer data)
 	struct viewer_desktop *d = data;
 	struct viewer_conn_stats st = { 0, -1 };
 
-	if (d->state == DESK_WAITING)
+	if (d->state == DESK_WAITING && !d->asking)
 		waiting_text(d);
 	if (d->overlay) {
 		viewer_meter_feed(&d->fps, now_ms(), d->frames);
@@ -885,7 +962,8 @@ static const struct viewer_screen_ops desktop_ops = {
 };
 
 int viewer_desktop_new(struct viewer_app *app, const struct viewer_session *session,
-                       const struct viewer_ui *ui, struct viewer_screen **ret)
+                       const struct viewer_ui *ui, const struct viewer_desktop_hooks *hooks,
+                       struct viewer_screen **ret)
 {
 	struct viewer_desktop *d = calloc(1, sizeof(*d));
 	SDL_Window *win = viewer_app_window(app);
@@ -896,6 +974,8 @@ int viewer_desktop_new(struct viewer_app *app, const struct viewer_session *sess
 	d->base.ops = &desktop_ops;
 	d->app = app;
 	d->ui = *ui;
+	if (hooks)
+		d->hooks = *hooks;
 	d->overlay = ui->overlay;
 	d->rtt_us = -1;
 	r = viewer_session_copy(&d->session, session);

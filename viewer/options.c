@@ -11,21 +11,27 @@
 
 #include "proto/log.h"
 #include "proto/vv.h"
+#include "viewer/https.h"
 
 #define PASSWORD_FILE_MAX 4096 /* bytes of a password file we read */
+
+#ifndef VIEWER_DEFAULT_BRANDING
+#define VIEWER_DEFAULT_BRANDING "/usr/share/vdi/kiosk"
+#endif
 
 static const char *const hotkey_names[VIEWER_HK_COUNT] = {
 	[VIEWER_HK_RELEASE_CURSOR] = "release-cursor",
 	[VIEWER_HK_TOGGLE_FULLSCREEN] = "toggle-fullscreen",
 	[VIEWER_HK_SECURE_ATTENTION] = "secure-attention",
 	[VIEWER_HK_OVERLAY] = "overlay",
+	[VIEWER_HK_LOGOUT] = "logout",
+	[VIEWER_HK_QUIT] = "quit",
 };
 
 static const char *const hotkey_defaults[VIEWER_HK_COUNT] = {
-	[VIEWER_HK_RELEASE_CURSOR] = "ctrl+alt",
-	[VIEWER_HK_TOGGLE_FULLSCREEN] = "f11",
-	[VIEWER_HK_SECURE_ATTENTION] = "ctrl+alt+end",
-	[VIEWER_HK_OVERLAY] = "f12",
+	[VIEWER_HK_RELEASE_CURSOR] = "ctrl+alt",       [VIEWER_HK_TOGGLE_FULLSCREEN] = "f11",
+	[VIEWER_HK_SECURE_ATTENTION] = "ctrl+alt+end", [VIEWER_HK_OVERLAY] = "f12",
+	[VIEWER_HK_LOGOUT] = "ctrl+alt+shift+l",       [VIEWER_HK_QUIT] = "",
 };
 
 enum {
@@ -42,6 +48,14 @@ enum {
 	OPT_OVERLAY,
 	OPT_LOG_LEVEL,
 	OPT_VERSION,
+	OPT_BROKER,
+	OPT_KIOSK,
+	OPT_CA,
+	OPT_FINGERPRINT,
+	OPT_PROTOCOL,
+	OPT_IDLE_TIMEOUT,
+	OPT_ALLOW_QUIT,
+	OPT_BRANDING,
 };
 
 static const struct option options[] = {
@@ -58,6 +72,14 @@ static const struct option options[] = {
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "overlay", no_argument, NULL, OPT_OVERLAY },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "broker", required_argument, NULL, OPT_BROKER },
+	{ "kiosk", no_argument, NULL, OPT_KIOSK },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "fingerprint", required_argument, NULL, OPT_FINGERPRINT },
+	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "allow-quit", no_argument, NULL, OPT_ALLOW_QUIT },
+	{ "branding", required_argument, NULL, OPT_BRANDING },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -69,9 +91,12 @@ void viewer_options_usage(FILE *f)
 	        "Usage: vdi-viewer [options] vnc://HOST[:PORT]\n"
 	        "       vdi-viewer [options] spice://HOST[:PORT][?tls-port=PORT]\n"
 	        "       vdi-viewer [options] FILE.vv | -\n"
+	        "       vdi-viewer --broker https://HOST[:PORT] [--kiosk] [broker options]\n"
 	        "\n"
 	        "Show a virtual desktop over VNC or SPICE. A .vv file (or - to read one from\n"
 	        "standard input) is a remote-viewer connection file, as the broker hands out.\n"
+	        "With --broker, a login screen signs in to vdi-broker and opens the user's\n"
+	        "desktop; reconnecting asks the broker for a new one-time ticket.\n"
 	        "\n"
 	        "The password is never given on the command line; vdi-viewer takes it from\n"
 	        "  --password-file FILE     the first line of FILE\n"
@@ -99,6 +124,23 @@ void viewer_options_usage(FILE *f)
 	        "  --overlay                start with the status overlay shown\n"
 	        "  --log-level LEVEL        err, warn, info or debug (default warn)\n"
 	        "  -h, --help, --version\n"
+	        "\n"
+	        "Broker options:\n"
+	        "  --broker URL             sign in to the broker at https://HOST[:PORT]\n"
+	        "  --ca FILE                CA certificates (PEM) the broker's must chain to\n"
+	        "                           (default: the system's)\n"
+	        "  --fingerprint SHA256     or trust exactly the certificate with this SHA-256\n"
+	        "                           fingerprint (AB:CD:..., as the broker prints it)\n"
+	        "  --protocol vnc|spice     how to show the desktop (default vnc)\n"
+	        "  --kiosk                  a thin client: full screen, cannot be quit from the\n"
+	        "                           keyboard, back to the login screen after a\n"
+	        "                           disconnect, a sign-out or the idle timeout\n"
+	        "  --allow-quit             kiosk: let the quit hotkey (default ctrl+alt+q) and\n"
+	        "                           closing the window end the viewer\n"
+	        "  --idle-timeout SECONDS   sign out after this long without input (0: never)\n"
+	        "  --branding DIR           the login screen's title (DIR/title) and logo\n"
+	        "                           (DIR/logo.png); default " VIEWER_DEFAULT_BRANDING "\n"
+	        "  Hotkeys also: logout (ctrl+alt+shift+l) and quit (off).\n"
 	        "\n"
 	        "Exit status:\n"
 	        "  0  the window was closed\n"
@@ -165,7 +207,8 @@ int viewer_hotkeys_apply(struct viewer_ui *ui, const char *list, char *err, size
 		if (!eq || (a = hotkey_by_name(p, (size_t)(eq - p))) < 0)
 			return bad(err, err_size,
 			           "--hotkeys: '%.*s' is not NAME=KEYS with NAME one of "
-			           "release-cursor, toggle-fullscreen, secure-attention, overlay",
+			           "release-cursor, toggle-fullscreen, secure-attention, overlay, "
+			           "logout, quit",
 			           (int)(n > 60 ? 60 : n), p);
 		klen = n - (size_t)(eq + 1 - p);
 		if (klen > VIEWER_HOTKEY_MAX_LEN)
@@ -353,11 +396,64 @@ static int parse_int(const char *s, long min, long max, long *ret)
 	return 0;
 }
 
+/* The rest of the command line in broker mode. */
+static int broker_options(struct viewer_options *o, int argc, char **argv, const char *url,
+                          const char *ca, const char *fingerprint, const char *branding,
+                          bool fullscreen, const char *hotkeys, char *err, size_t err_size)
+{
+	struct viewer_https_target t = { 0 };
+	uint8_t fp[VIEWER_FINGERPRINT_LEN];
+	int r;
+
+	if (!url)
+		return bad(err, err_size,
+		           "--kiosk, --ca, --fingerprint, --branding, --allow-quit and "
+		           "--idle-timeout go with --broker URL");
+	if (optind < argc)
+		return bad(err, err_size, "unexpected argument with --broker: %s", argv[optind]);
+	if (viewer_https_parse_url(url, &t, err, err_size) < 0)
+		return -EINVAL;
+	if (ca && fingerprint)
+		return bad(err, err_size, "--ca and --fingerprint exclude each other");
+	if (ca && access(ca, R_OK) < 0)
+		return bad(err, err_size, "--ca: cannot read %s: %s", ca, strerror(errno));
+	if (fingerprint && viewer_https_parse_fingerprint(fingerprint, fp) < 0)
+		return bad(err, err_size,
+		           "--fingerprint: '%.80s' is not a SHA-256 fingerprint (64 hex digits, "
+		           "AB:CD:...)",
+		           fingerprint);
+	if (getenv("VDI_PASSWORD"))
+		unsetenv("VDI_PASSWORD"); /* people type theirs on the login screen */
+	if (o->broker.kiosk) {
+		/* A kiosk stays full screen, and only quits when told it may. */
+		o->ui.hotkeys[VIEWER_HK_TOGGLE_FULLSCREEN] = (struct viewer_hotkey){ 0, 0 };
+		if (o->broker.allow_quit)
+			viewer_hotkey_parse("ctrl+alt+q", &o->ui.hotkeys[VIEWER_HK_QUIT]);
+	}
+	if (fullscreen || o->broker.kiosk)
+		o->ui.fullscreen = true;
+	if (hotkeys && (r = viewer_hotkeys_apply(&o->ui, hotkeys, err, err_size)) < 0)
+		return r;
+	if (o->broker.kiosk && !o->broker.allow_quit)
+		o->ui.hotkeys[VIEWER_HK_QUIT] = (struct viewer_hotkey){ 0, 0 };
+	o->broker.url = strdup(url);
+	o->broker.ca_file = ca ? strdup(ca) : NULL;
+	o->broker.fingerprint = fingerprint ? strdup(fingerprint) : NULL;
+	o->broker.branding = strdup(branding ? branding : VIEWER_DEFAULT_BRANDING);
+	if (!o->broker.url || (ca && !o->broker.ca_file) ||
+	    (fingerprint && !o->broker.fingerprint) || !o->broker.branding) {
+		viewer_options_clear(o);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int viewer_options_parse(struct viewer_options *o, int argc, char **argv, char *err,
                          size_t err_size)
 {
 	const char *password_file = NULL, *title = NULL, *ca_file = NULL, *subject = NULL;
 	const char *hotkeys = NULL, *target;
+	const char *broker = NULL, *ca = NULL, *fingerprint = NULL, *branding = NULL;
 	bool password_stdin = false, fullscreen = false;
 	const char *env;
 	char *buf;
@@ -437,6 +533,41 @@ int viewer_options_parse(struct viewer_options *o, int argc, char **argv, char *
 				           "--log-level: '%s' is not err, warn, info or debug", a);
 			o->ui.log_level = r;
 			break;
+		case OPT_BROKER:
+			broker = a;
+			break;
+		case OPT_KIOSK:
+			o->broker.kiosk = true;
+			break;
+		case OPT_CA:
+			ca = a;
+			break;
+		case OPT_FINGERPRINT:
+			fingerprint = a;
+			break;
+		case OPT_BRANDING:
+			branding = a;
+			break;
+		case OPT_ALLOW_QUIT:
+			o->broker.allow_quit = true;
+			break;
+		case OPT_PROTOCOL:
+			if (strcmp(a, "vnc") == 0)
+				o->broker.protocol = VIEWER_PROTO_VNC;
+			else if (strcmp(a, "spice") == 0)
+				o->broker.protocol = VIEWER_PROTO_SPICE;
+			else
+				return bad(err, err_size, "--protocol: '%s' is not vnc or spice",
+				           a);
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (parse_int(a, 0, VIEWER_IDLE_TIMEOUT_MAX, &v) < 0)
+				return bad(err, err_size,
+				           "--idle-timeout: '%s' is not a number of seconds from 0 "
+				           "to %d",
+				           a, VIEWER_IDLE_TIMEOUT_MAX);
+			o->broker.idle_timeout = (int)v;
+			break;
 		case 'h':
 			viewer_options_usage(stdout);
 			return 1;
@@ -451,6 +582,10 @@ int viewer_options_parse(struct viewer_options *o, int argc, char **argv, char *
 			return bad(err, err_size, "unknown option: %s", argv[optind - 1]);
 		}
 	}
+	if (broker || o->broker.kiosk || ca || fingerprint || branding || o->broker.allow_quit ||
+	    o->broker.idle_timeout)
+		return broker_options(o, argc, argv, broker, ca, fingerprint, branding, fullscreen,
+		                      hotkeys, err, err_size);
 	if (optind >= argc)
 		return bad(err, err_size, "give a vnc:// or spice:// URI, a .vv file or -");
 	if (optind + 1 < argc)
@@ -553,4 +688,9 @@ void viewer_options_clear(struct viewer_options *o)
 	free(o->vv_path);
 	o->vv_path = NULL;
 	o->delete_vv = false;
+	free(o->broker.url);
+	free(o->broker.ca_file);
+	free(o->broker.fingerprint);
+	free(o->broker.branding);
+	memset(&o->broker, 0, sizeof(o->broker));
 }

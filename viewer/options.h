@@ -23,6 +23,8 @@ enum viewer_exit {
 	VIEWER_EXIT_AUTH = 3,    /* the server refused the password */
 	VIEWER_EXIT_CONNECT = 4, /* could not connect, or gave up reconnecting */
 	VIEWER_EXIT_TLS = 5,     /* the server's certificate was not trusted */
+	VIEWER_EXIT_LOGOUT =
+	        6, /* broker mode, internal: the user signed out (never an exit status) */
 };
 
 /* The viewer's own keys, in --hotkeys and .vv names. */
@@ -31,6 +33,8 @@ enum viewer_hotkey_action {
 	VIEWER_HK_TOGGLE_FULLSCREEN,
 	VIEWER_HK_SECURE_ATTENTION,
 	VIEWER_HK_OVERLAY,
+	VIEWER_HK_LOGOUT, /* broker mode: sign out, back to the login screen */
+	VIEWER_HK_QUIT,   /* end the viewer (off by default in kiosk mode) */
 	VIEWER_HK_COUNT,
 };
 
@@ -49,9 +53,24 @@ struct viewer_ui {
 	int log_level;
 };
 
+#define VIEWER_IDLE_TIMEOUT_MAX 86400
+
+/* Broker mode: --broker and what goes with it. */
+struct viewer_broker_options {
+	char *url;         /* "https://host:port" (malloc'd), NULL: not a broker client */
+	char *ca_file;     /* --ca (malloc'd), or NULL */
+	char *fingerprint; /* --fingerprint as given (malloc'd; checked), or NULL */
+	char *branding;    /* --branding directory with title and logo.png (malloc'd) */
+	enum viewer_protocol protocol; /* --protocol, default VNC */
+	bool kiosk;                    /* full screen, no quitting, back to the login screen */
+	bool allow_quit;  /* --allow-quit: kiosk may be quit (window close, quit hotkey) */
+	int idle_timeout; /* seconds without input before signing out, 0: never */
+};
+
 struct viewer_options {
 	struct viewer_session session;
 	struct viewer_ui ui;
+	struct viewer_broker_options broker;
 	char *vv_path;  /* the .vv file that was read (malloc'd), NULL for a URI or stdin */
 	bool delete_vv; /* it said delete-this-file=1 */
 };

@@ -11,11 +11,13 @@
 
 #include "proto/log.h"
 
-#define CACHE_SIZE 16
+#define CACHE_SIZE 48
 #define PANEL_TITLE_PT 20
 #define PANEL_DETAIL_PT 14
 #define OVERLAY_PT 13
 #define PANEL_LINES 3
+#define HEADING_PT 24
+#define INPUT_PT 16
 
 static const char *const font_dirs[] = {
 	"/usr/share/fonts/truetype/dejavu/", "/usr/share/fonts/TTF/",   "/usr/share/fonts/dejavu/",
@@ -41,7 +43,7 @@ struct cached {
 
 struct viewer_text {
 	SDL_Renderer *r;
-	TTF_Font *title, *detail, *small;
+	TTF_Font *title, *detail, *small, *heading, *input;
 	struct cached cache[CACHE_SIZE];
 	unsigned int clock;
 };
@@ -84,7 +86,9 @@ int viewer_text_new(SDL_Renderer *r, struct viewer_text **ret)
 	t->detail = TTF_OpenFont(regular, PANEL_DETAIL_PT);
 	t->small = TTF_OpenFont(regular, OVERLAY_PT);
 	t->title = TTF_OpenFont(bold ? bold : regular, PANEL_TITLE_PT);
-	if (!t->detail || !t->small || !t->title) {
+	t->heading = TTF_OpenFont(bold ? bold : regular, HEADING_PT);
+	t->input = TTF_OpenFont(regular, INPUT_PT);
+	if (!t->detail || !t->small || !t->title || !t->heading || !t->input) {
 		log_warn("cannot open font %s: %s; no text on screen", regular, TTF_GetError());
 		return 0;
 	}
@@ -220,6 +224,57 @@ void viewer_text_overlay(struct viewer_text *t, const char *const *lines, int n)
 			blit(t, c[i], x + pad, y + pad - 2 + i * line_h);
 }
 
+static TTF_Font *face(struct viewer_text *t, enum viewer_font font)
+{
+	switch (font) {
+	case VIEWER_FONT_HEADING:
+		return t->heading;
+	case VIEWER_FONT_TITLE:
+		return t->title;
+	case VIEWER_FONT_BODY:
+		return t->detail;
+	case VIEWER_FONT_INPUT:
+		return t->input;
+	default:
+		return t->small;
+	}
+}
+
+int viewer_text_draw(struct viewer_text *t, enum viewer_font font, SDL_Color color,
+                     const char *text, int x, int y)
+{
+	struct cached *c = render(t, face(t, font), color, text);
+
+	if (!c)
+		return 0;
+	blit(t, c, x, y);
+	return c->w;
+}
+
+int viewer_text_line_height(struct viewer_text *t, enum viewer_font font)
+{
+	static const int guess[VIEWER_FONT_COUNT] = { 30, 26, 18, 20, 16 };
+	TTF_Font *f = face(t, font);
+
+	return f ? TTF_FontLineSkip(f) : guess[font < VIEWER_FONT_COUNT ? font : 0];
+}
+
+void viewer_text_measure(struct viewer_text *t, enum viewer_font font, const char *text, int *w,
+                         int *h)
+{
+	TTF_Font *f = face(t, font);
+
+	*w = 0;
+	*h = viewer_text_line_height(t, font);
+	if (f && text && *text)
+		TTF_SizeUTF8(f, text, w, h);
+}
+
+void viewer_fill_rect(SDL_Renderer *r, int x, int y, int w, int h, SDL_Color c)
+{
+	fill(r, x, y, w, h, c.r, c.g, c.b, c.a);
+}
+
 void viewer_text_free(struct viewer_text *t)
 {
 	if (!t)
@@ -235,6 +290,10 @@ void viewer_text_free(struct viewer_text *t)
 		TTF_CloseFont(t->detail);
 	if (t->small)
 		TTF_CloseFont(t->small);
+	if (t->heading)
+		TTF_CloseFont(t->heading);
+	if (t->input)
+		TTF_CloseFont(t->input);
 	if (TTF_WasInit())
 		TTF_Quit();
 	free(t);

@@ -38,6 +38,33 @@ void viewer_text_panel(struct viewer_text *t, int out_w, int out_h, const char *
 /* A box of @n lines at the top-left corner (the status overlay). */
 void viewer_text_overlay(struct viewer_text *t, const char *const *lines, int n);
 
+/* Faces for screens that lay text out themselves (the login screen). */
+enum viewer_font {
+	VIEWER_FONT_HEADING, /* bold, large: a screen's title */
+	VIEWER_FONT_TITLE,   /* bold: panel titles, buttons */
+	VIEWER_FONT_BODY,    /* regular: details, labels */
+	VIEWER_FONT_INPUT,   /* regular, larger: what people type */
+	VIEWER_FONT_SMALL,   /* regular, small: hints, the overlay */
+	VIEWER_FONT_COUNT,
+};
+
+/*
+ * Draw @text (UTF-8, one line) in @font and @color with its top-left
+ * corner at (@x, @y). Returns its width in pixels (0 without a font).
+ */
+int viewer_text_draw(struct viewer_text *t, enum viewer_font font, SDL_Color color,
+                     const char *text, int x, int y);
+
+/* The size @text would take in @font; 0 x line height without a font or text. */
+void viewer_text_measure(struct viewer_text *t, enum viewer_font font, const char *text, int *w,
+                         int *h);
+
+/* The line height of @font (a guess without a font). */
+int viewer_text_line_height(struct viewer_text *t, enum viewer_font font);
+
+/* A filled rectangle in @r with blending (a helper for screens). */
+void viewer_fill_rect(SDL_Renderer *r, int x, int y, int w, int h, SDL_Color c);
+
 /* NULL is a no-op. */
 void viewer_text_free(struct viewer_text *t);
 

@@ -172,6 +172,82 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+/* --broker and what goes with it. */
+START_TEST(broker_mode)
+{
+	static const char fp[] =
+	        "CE:B0:13:5D:88:9E:D5:CD:A6:67:9D:56:30:F4:36:2F:23:9E:E1:5D:BC:3E:"
+	        "B8:F7:60:BB:91:7E:1E:DB:DE:3B";
+	struct viewer_options o;
+	const char *ca = file("ca.pem", "not read here\n");
+
+	PARSE_OK(&o, "--broker", "https://broker.example.org:8443");
+	ck_assert_str_eq(o.broker.url, "https://broker.example.org:8443");
+	ck_assert(!o.broker.kiosk);
+	ck_assert(!o.ui.fullscreen);
+	ck_assert_int_eq(o.broker.protocol, VIEWER_PROTO_VNC);
+	ck_assert_int_eq(o.broker.idle_timeout, 0);
+	ck_assert_ptr_null(o.broker.ca_file);
+	ck_assert_ptr_null(o.broker.fingerprint);
+	ck_assert_ptr_nonnull(o.broker.branding);
+	ck_assert_uint_eq(o.ui.hotkeys[VIEWER_HK_LOGOUT].mods,
+	                  VIEWER_MOD_CTRL | VIEWER_MOD_ALT | VIEWER_MOD_SHIFT);
+	ck_assert_uint_eq(o.ui.hotkeys[VIEWER_HK_LOGOUT].evdev, KEY_L);
+	ck_assert_uint_eq(o.ui.hotkeys[VIEWER_HK_QUIT].evdev, 0);
+	ck_assert_uint_eq(o.ui.hotkeys[VIEWER_HK_TOGGLE_FULLSCREEN].evdev, KEY_F11);
+	viewer_options_clear(&o);
+
+	/* A kiosk: full screen, which it cannot leave, and no quit key unless allowed. */
+	PARSE_OK(&o, "--broker", "https://10.0.0.1", "--kiosk", "--fingerprint", fp, "--protocol",
+	         "spice", "--idle-timeout", "600", "--branding", "/etc/vdi/kiosk");
+	ck_assert(o.broker.kiosk);
+	ck_assert(o.ui.fullscreen);
+	ck_assert_uint_eq(o.ui.hotkeys[VIEWER_HK_TOGGLE_FULLSCREEN].evdev, 0);
+	ck_assert_uint_eq(o.ui.hotkeys[VIEWER_HK_QUIT].evdev, 0);
+	ck_assert_int_eq(o.broker.protocol, VIEWER_PROTO_SPICE);
+	ck_assert_int_eq(o.broker.idle_timeout, 600);
+	ck_assert_str_eq(o.broker.fingerprint, fp);
+	ck_assert_str_eq(o.broker.branding, "/etc/vdi/kiosk");
+	viewer_options_clear(&o);
+	ck_assert_ptr_null(o.broker.url);
+
+	PARSE_OK(&o, "--broker", "https://10.0.0.1", "--kiosk", "--allow-quit", "--ca", ca);
+	ck_assert(o.broker.allow_quit);
+	ck_assert_uint_eq(o.ui.hotkeys[VIEWER_HK_QUIT].mods, VIEWER_MOD_CTRL | VIEWER_MOD_ALT);
+	ck_assert_uint_eq(o.ui.hotkeys[VIEWER_HK_QUIT].evdev, KEY_Q);
+	ck_assert_str_eq(o.broker.ca_file, ca);
+	viewer_options_clear(&o);
+
+	/* A quit key given without --allow-quit does not count in a kiosk. */
+	PARSE_OK(&o, "--broker", "https://10.0.0.1", "--kiosk", "--hotkeys", "quit=ctrl+alt+x");
+	ck_assert_uint_eq(o.ui.hotkeys[VIEWER_HK_QUIT].evdev, 0);
+	viewer_options_clear(&o);
+	PARSE_OK(&o, "--broker", "https://10.0.0.1", "--hotkeys", "quit=ctrl+alt+x,logout=");
+	ck_assert_uint_eq(o.ui.hotkeys[VIEWER_HK_QUIT].evdev, KEY_X);
+	ck_assert_uint_eq(o.ui.hotkeys[VIEWER_HK_LOGOUT].evdev, 0);
+	viewer_options_clear(&o);
+
+	/* The password of a broker user is typed on the login screen, never taken from here. */
+	setenv("VDI_PASSWORD", "secret", 1);
+	PARSE_OK(&o, "--broker", "https://10.0.0.1");
+	ck_assert_ptr_null(getenv("VDI_PASSWORD"));
+	ck_assert(!o.session.has_password);
+	viewer_options_clear(&o);
+
+	PARSE_BAD("go with --broker", "--kiosk");
+	PARSE_BAD("go with --broker", "--idle-timeout", "5", "vnc://h:5900");
+	PARSE_BAD("not an https://", "--broker", "http://10.0.0.1");
+	PARSE_BAD("without a path", "--broker", "https://10.0.0.1/api");
+	PARSE_BAD("unexpected argument with --broker", "--broker", "https://b", "vnc://h:5900");
+	PARSE_BAD("exclude each other", "--broker", "https://b", "--ca", ca, "--fingerprint", fp);
+	PARSE_BAD("--ca: cannot read", "--broker", "https://b", "--ca", "/nonexistent");
+	PARSE_BAD("not a SHA-256", "--broker", "https://b", "--fingerprint", "AB:CD");
+	PARSE_BAD("--protocol", "--broker", "https://b", "--protocol", "rdp");
+	PARSE_BAD("--idle-timeout", "--broker", "https://b", "--idle-timeout", "soon");
+	PARSE_BAD("--idle-timeout", "--broker", "https://b", "--idle-timeout", "86401");
+}
+END_TEST
+
 START_TEST(help_and_version)
 {
 	struct viewer_options o;
@@ -375,6 +451,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, uri_and_defaults);
 	tcase_add_test(tc, bad_arguments);
+	tcase_add_test(tc, broker_mode);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, password_sources);
 	tcase_add_test(tc, bad_passwords);
