@@ -3,6 +3,7 @@
 #include "broker_harness.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -154,6 +155,42 @@ int broker_stop(struct broker *b)
 	return -1;
 }
 
+/* SIGKILL every process whose command line names a control socket in @dir/run/. */
+static void kill_vmms_under(const char *dir)
+{
+	char want[320];
+	DIR *proc = opendir("/proc");
+	struct dirent *e;
+
+	if (!proc)
+		return;
+	snprintf(want, sizeof(want), "%s/run/", dir);
+	while ((e = readdir(proc))) {
+		char path[64], cmd[4096];
+		pid_t pid = (pid_t)atoi(e->d_name);
+		ssize_t n;
+		int fd;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, cmd, sizeof(cmd) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		for (ssize_t i = 0; i < n; i++)
+			if (!cmd[i])
+				cmd[i] = ' ';
+		cmd[n] = '\0';
+		if (strstr(cmd, "--control ") && strstr(cmd, want))
+			kill(pid, SIGKILL);
+	}
+	closedir(proc);
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -167,13 +204,8 @@ void broker_cleanup(struct broker *b)
 		b->pid = 0;
 	}
 	if (b->dir[0]) {
-		char cmd[400];
-
 		/* The broker leaves its VMMs running for the next start to adopt: end them. */
-		snprintf(cmd, sizeof(cmd), "pkill -KILL -f -- '--control %s/run/' 2>/dev/null",
-		         b->dir);
-		if (system(cmd) < 0)
-			perror("pkill");
+		kill_vmms_under(b->dir);
 		nftw(b->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		unlink(b->out);
 	}
