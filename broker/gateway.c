@@ -487,15 +487,23 @@ static void tunnel_close(struct tunnel *t, uint16_t status, const char *reason, 
 	if (!t->closing) {
 		t->closing = true;
 		t->close_status = status;
-		snprintf(t->reason, sizeof(t->reason), "%s", reason);
 	}
+	if (!t->reason[0]) /* the first cause is the one audited */
+		snprintf(t->reason, sizeof(t->reason), "%s", reason);
 	if (drop_pending)
 		broker_gw_buf_consume(&t->to_browser, t->to_browser.len);
 	if (t->ws) {
 		lws_callback_on_writable(t->ws);
-		lws_set_timeout(t->ws, PENDING_TIMEOUT_USER_OK, 5); /* a stuck peer */
+		/* A stuck peer; HTTP/2 streams (immortal to lws) end with their connection. */
+		if (lws_get_network_wsi(t->ws) == t->ws)
+			lws_set_timeout(t->ws, PENDING_TIMEOUT_USER_OK, 5);
 	}
-	if (t->vnc) /* nothing more goes to the VM */
+	/*
+	 * Nothing more goes to the VM. A connection still being made is left
+	 * to finish: RAW_CONNECTED (which refuses it) or CONNECTION_ERROR
+	 * follows for sure, where killing it half-way may report nothing.
+	 */
+	if (t->vnc && t->vnc_connected)
 		lws_set_timeout(t->vnc, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	vm_auth_over(t);
 }
@@ -693,8 +701,7 @@ static int filter(struct broker_gateway *gw, struct lws *wsi, struct pss *p)
 	}
 	r = proto_ticket_verify(ticket, gw->key, gw->key_len, now, &p->ticket);
 	if (r < 0) {
-		log_warn("console refused: source=%s: ticket %s", p->source,
-		         proto_ticket_strerror(r));
+		log_warn("console refused: source=%s: %s", p->source, proto_ticket_strerror(r));
 		return -1;
 	}
 	if (!(p->ticket.protocols & PROTO_TICKET_WS)) {
@@ -928,9 +935,10 @@ static int callback_console(struct lws *wsi, enum lws_callback_reasons reason, v
 			return 0;
 		lws_set_opaque_user_data(wsi, NULL);
 		t->ws = NULL;
+		t->closing = true;
 		if (!t->reason[0])
 			snprintf(t->reason, sizeof(t->reason), "browser closed");
-		if (t->vnc)
+		if (t->vnc && t->vnc_connected) /* see tunnel_close() */
 			lws_set_timeout(t->vnc, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		tunnel_maybe_free(t);
 		return 0;
@@ -953,8 +961,8 @@ static int callback_vnc(struct lws *wsi, enum lws_callback_reasons reason, void 
 			return -1;
 		t->vnc = wsi;
 		t->vnc_connected = true;
-		if (t->closing)
-			return -1;
+		if (t->closing || !t->ws)
+			return -1; /* RAW_CLOSE follows */
 		wake(t);
 		return 0;
 	case LWS_CALLBACK_RAW_RX:
@@ -990,7 +998,9 @@ static int callback_vnc(struct lws *wsi, enum lws_callback_reasons reason, void 
 			return 0;
 		lws_set_opaque_user_data(wsi, NULL);
 		t->vnc = NULL;
-		if (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR || !t->vnc_connected)
+		if (!t->ws) /* the browser went first: its reason stands */
+			vm_auth_over(t);
+		else if (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR || !t->vnc_connected)
 			tunnel_close(t, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
 			             "cannot reach the desktop", true);
 		else if (broker_gw_rfb_done(&t->rfb))

@@ -31,6 +31,10 @@
  *                                    VM -> SecurityResult
  *   browser <- SecurityResult OK     (only once the VM said OK)
  *
+ * A VM holds one such secret at a time, so per VM one tunnel at a time is
+ * between setting its secret and the VM's SecurityResult; other tunnels to
+ * the same VM (a second tab) wait their turn.
+ *
  * From then on (ClientInit, ServerInit, everything else) the tunnel is a
  * plain byte relay: binary WebSocket messages one way, TCP the other. The
  * handshake is the small state machine struct broker_gw_rfb below, which

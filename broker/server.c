@@ -154,6 +154,8 @@ int broker_server_run(const struct broker_config *cfg, struct broker_store *stor
 
 		broker_desktops_api(desktops, &hooks);
 		broker_api_set_desktops(api, &hooks);
+		/* The gateway sets the VM's VNC secret for each tunnel the same way. */
+		broker_gateway_set_ticket(gw, hooks.set_ticket, hooks.opaque);
 	}
 	printf("vdi-broker: serving https://%s%s%s:%d/\n", strchr(cfg->listen_host, ':') ? "[" : "",
 	       cfg->listen_host, strchr(cfg->listen_host, ':') ? "]" : "", broker_http_port(http));

@@ -76,7 +76,7 @@ static int ws_fill(struct ws *w)
 static int ws_open(struct ws *w, const char *query, const char *origin, const char *proto)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)b.port) };
-	struct timeval tv = { .tv_sec = 15 };
+	struct timeval tv = { .tv_sec = 30 };
 	char req[2048], *end;
 	int status = 0;
 
@@ -251,10 +251,11 @@ static void setup(void)
 	ck_assert_msg(broker_store_open(path, &s, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(broker_store_pool_get_by_name(s, "gw", &pool), 0);
 	ck_assert_int_eq(broker_store_user_get_by_name(s, "alice", &alice), 0);
+	/* In one go, running and assigned: the broker's pools may tidy a free, stopped row away. */
 	memset(&row, 0, sizeof(row));
 	row.pool_id = pool.id;
 	snprintf(row.name, sizeof(row.name), VM_NAME);
-	ck_assert_int_eq(broker_store_vm_add(s, &row), 0);
+	row.created = row.last_used = (int64_t)time(NULL);
 	row.state = BROKER_VM_RUNNING;
 	row.pid = vm.pid;
 	snprintf(row.control_path, sizeof(row.control_path), "%s", vm.sock);
@@ -262,7 +263,7 @@ static void setup(void)
 	row.vnc_port = vm_display_port(&vm, "vnc");
 	ck_assert_int_gt(row.vnc_port, 0);
 	row.user_id = alice.id;
-	ck_assert_int_eq(broker_store_vm_update(s, &row), 0);
+	ck_assert_int_eq(broker_store_vm_add(s, &row), 0);
 	broker_store_close(s);
 
 	snprintf(path, sizeof(path), "%s/ticket.key", b.dir);
@@ -276,6 +277,13 @@ static void teardown(void)
 {
 	/* A clean exit (sanitizer builds: no leak, no error) with tunnels just closed. */
 	ck_assert_int_eq(broker_stop(&b), 0);
+	if (getenv("VDI_GW_KEEP_LOG")) { /* debugging: keep the broker's output */
+		char cmd[700];
+
+		snprintf(cmd, sizeof(cmd), "cat %s >> %s", b.out, getenv("VDI_GW_KEEP_LOG"));
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot keep %s\n", b.out);
+	}
 	broker_cleanup(&b);
 	vm_cleanup(&vm);
 	unlink(conf);
@@ -424,6 +432,7 @@ START_TEST(console_reaches_the_guest)
 	ck_assert_msg(strstr(audit, "\"bytes_to_vm\":"), "%s", audit);
 	ck_assert_msg(!strstr(audit, "\"bytes_to_browser\":0,"), "%s", audit);
 	ck_assert_msg(strstr(audit, "ticket reused"), "%s", audit);
+	ck_assert_msg(strstr(audit, "\"reason\":\"the desktop closed the console\""), "%s", audit);
 	free(audit);
 }
 END_TEST
@@ -474,6 +483,10 @@ START_TEST(refusals)
 	ws_send(&w, 1, "RFB 003.008\n", 12);
 	ck_assert_int_eq(ws_wait_close(&w), 1003);
 	ws_close(&w);
+	/* A browser that never speaks RFB is closed at the handshake deadline (15 s). */
+	ck_assert_int_eq(ws_open(&w, ticket("alice", VM_NAME, 30), origin(), "vdi-console"), 101);
+	ck_assert_int_eq(ws_wait_close(&w), 1008);
+	ws_close(&w);
 
 	/* After all that the console still works, and the API still answers. */
 	ck_assert_int_eq(ws_open(&w, ticket("alice", VM_NAME, 30), origin(), "vdi-console"), 101);
@@ -517,6 +530,7 @@ START_TEST(two_tabs_caps_and_backpressure)
 	long before, after;
 	size_t got = 0;
 
+	before = rss_kib(b.pid);
 	for (int i = 0; i < 4; i++)
 		ck_assert_int_eq(
 		        ws_open(&w[i], ticket("alice", VM_NAME, 30), origin(), "vdi-console"), 101);
@@ -528,6 +542,9 @@ START_TEST(two_tabs_caps_and_backpressure)
 		rfb_handshake(&w[i], &width, &height);
 		ck_assert_uint_eq(width, 800);
 	}
+	/* For the record (not a check: allocators make it noisy): what a tunnel costs. */
+	after = rss_kib(b.pid);
+	fprintf(stderr, "gateway: broker RSS %ld -> %ld KiB with 4 tunnels open\n", before, after);
 	ws_close(&w[2]);
 	ws_close(&w[3]);
 
@@ -555,6 +572,24 @@ START_TEST(two_tabs_caps_and_backpressure)
 	ws_send(&w[1], 2, fbreq, sizeof(fbreq));
 	ck_assert_int_eq(ws_frame(&w[1]), 0);
 	ws_close(&w[1]);
+	/* Closed tabs end their tunnels, audited. */
+	for (int i = 0; i < 100; i++) {
+		char *audit = audit_text();
+		const char *p = audit;
+		int n = 0;
+
+		while ((p = strstr(p, "\"reason\":\"browser closed\""))) {
+			n++;
+			p++;
+		}
+		if (n == 4) {
+			free(audit);
+			break;
+		}
+		ck_assert_msg(i < 99, "%s", audit);
+		free(audit);
+		usleep(50000);
+	}
 }
 END_TEST
 

@@ -111,6 +111,8 @@ async function connect() {
 	});
 	rfb.addEventListener("desktopname", (e) => {
 		document.title = "vdi — " + String(e.detail.name);
+		if (document.body.dataset.state === "connected")
+			$("status").textContent = "Connected to " + String(e.detail.name);
 	});
 	rfb.addEventListener("clipboard", (e) => {
 		$("clip-text").value = String(e.detail.text);
