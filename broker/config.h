@@ -15,6 +15,8 @@
  *              tls_key             tls/server-key.pem       path, relative to data_dir
  *              web_root            <source>/assets/web      path (--web-root)
  *   [console]  ticket_lifetime     30                       5..600 s
+ *              max_tunnels         256                      1..10000
+ *              max_tunnels_per_user 4                       1..1000
  *   [session]  idle_timeout        1800                     60..86400 s
  *              absolute_timeout    43200                    300..2592000 s
  *              disconnect_grace    300                      0..86400 s
@@ -83,6 +85,8 @@ struct broker_config {
 	char web_root[BROKER_PATH_MAX + 1];
 	/* [console] */
 	unsigned int ticket_lifetime;
+	unsigned int max_tunnels;
+	unsigned int max_tunnels_per_user;
 	/* [session] */
 	unsigned int idle_timeout;
 	unsigned int absolute_timeout;

@@ -120,7 +120,9 @@ int broker_server_run(const struct broker_config *cfg, struct broker_store *stor
 		struct broker_gateway_config gc = { .store = store,
 			                            .auth = auth,
 			                            .ticket_key = ticket_key,
-			                            .ticket_key_len = sizeof(ticket_key) };
+			                            .ticket_key_len = sizeof(ticket_key),
+			                            .max_tunnels = cfg->max_tunnels,
+			                            .max_per_user = cfg->max_tunnels_per_user };
 
 		r = broker_gateway_new(&gc, &gw);
 	}

@@ -68,6 +68,8 @@ START_TEST(embedded_defaults)
 	ck_assert_str_eq(cfg.tls_cert, "tls/server-cert.pem");
 	ck_assert_str_eq(cfg.tls_key, "tls/server-key.pem");
 	ck_assert_uint_eq(cfg.ticket_lifetime, 30);
+	ck_assert_uint_eq(cfg.max_tunnels, 256);
+	ck_assert_uint_eq(cfg.max_tunnels_per_user, 4);
 	ck_assert_uint_eq(cfg.idle_timeout, 30 * 60);
 	ck_assert_uint_eq(cfg.absolute_timeout, 12 * 3600);
 	ck_assert_uint_eq(cfg.disconnect_grace, 5 * 60);
@@ -112,7 +114,7 @@ START_TEST(full_file)
 	           "[http]\n"
 	           "listen = [::1]:9443\n"
 	           "tls_cert = /etc/vdi/cert.pem\n"
-	           "[console]\nticket_lifetime = 60\n"
+	           "[console]\nticket_lifetime = 60\nmax_tunnels = 1000\nmax_tunnels_per_user = 600\n"
 	           "[session]\nidle_timeout=900\nabsolute_timeout=3600\ndisconnect_grace=0\n"
 	           "[auth]\nlockout_failures=10\nlockout_duration=600\npam_service=vdi\n"
 	           "default_group=\ntotp_issuer=Example Corp\nargon2_memory=65536\n"
@@ -135,6 +137,8 @@ START_TEST(full_file)
 	ck_assert_str_eq(cfg.tls_cert, "/etc/vdi/cert.pem");
 	ck_assert_str_eq(cfg.tls_key, "tls/server-key.pem"); /* untouched keys keep defaults */
 	ck_assert_uint_eq(cfg.ticket_lifetime, 60);
+	ck_assert_uint_eq(cfg.max_tunnels, 1000);
+	ck_assert_uint_eq(cfg.max_tunnels_per_user, 600);
 	ck_assert_uint_eq(cfg.disconnect_grace, 0);
 	ck_assert_uint_eq(cfg.lockout_failures, 10);
 	ck_assert_str_eq(cfg.pam_service, "vdi");
@@ -182,6 +186,8 @@ START_TEST(bad_values_name_file_group_and_key)
 		  "[auth] lockout_failures:" },
 		{ "[auth]\nlockout_failures = 5x\n", "[auth] lockout_failures:" },
 		{ "[console]\nticket_lifetime = 4\n", "[console] ticket_lifetime:" },
+		{ "[console]\nmax_tunnels = 0\n", "[console] max_tunnels:" },
+		{ "[console]\nmax_tunnels_per_user = 1001\n", "[console] max_tunnels_per_user:" },
 		{ "[session]\nidle_timeout = 59\n", "[session] idle_timeout:" },
 		{ "[http]\nlisten = localhost:8443\n", "[http] listen:" },
 		{ "[http]\nlisten = 127.0.0.1\n", "[http] listen:" },
