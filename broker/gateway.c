@@ -1081,9 +1081,12 @@ int broker_gateway_new(const struct broker_gateway_config *cfg, struct broker_ga
 		                                   .callback = callback_console,
 		                                   .per_session_data_size = sizeof(struct pss),
 		                                   .rx_buffer_size = RX_CHUNK,
+		                                   /* a message and its header in one send */
+		                                   .tx_packet_size = WRITE_MAX + 16,
 		                                   .user = gw };
 	gw->protocols[1] = (struct lws_protocols){ .name = BROKER_GW_VNC_PROTOCOL,
 		                                   .callback = callback_vnc,
+		                                   .tx_packet_size = WRITE_MAX,
 		                                   .user = gw };
 	*ret = gw;
 	return 0;

@@ -486,6 +486,13 @@ int broker_http_new(const struct broker_http_config *cfg, struct broker_http **r
 	foreign_loops[0] = h->loop;
 	info.foreign_loops = foreign_loops;
 	info.timeout_secs = 30;
+	/*
+	 * The one read buffer of the service thread: the most a raw socket (a
+	 * console tunnel's VM side) or a file gives at once. libwebsockets'
+	 * 4 KiB default makes a tunnel move a screen update in 4 KiB steps,
+	 * each a trip around the loop and a TLS record of its own.
+	 */
+	info.pt_serv_buf_size = BROKER_HTTP_SERV_BUF;
 	h->context = lws_create_context(&info);
 	if (!h->context) {
 		snprintf(err, err_size,

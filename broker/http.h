@@ -20,6 +20,7 @@
 
 #define BROKER_HTTP_BODY_MAX (64 * 1024) /* request bodies */
 #define BROKER_HTTP_PATH_MAX 256
+#define BROKER_HTTP_SERV_BUF (16 * 1024) /* one read from a socket or file, at most */
 
 struct broker_http;
 struct lws_protocols;
