@@ -55,6 +55,7 @@ import tempfile
 import time
 
 POOL = "bench"
+
 USER, PASSWORD = "bench", "bench password 1"
 TCK = os.sysconf("SC_CLK_TCK")
 

@@ -7,6 +7,7 @@
  * 2 bad arguments or configuration.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,6 +81,14 @@ int main(int argc, char **argv)
 	struct broker_config cfg;
 	int cmd = 0, r;
 
+	/*
+	 * Every password check allocates argon2id's memory (19 MiB by default)
+	 * and frees it. glibc would raise its mmap threshold to that size after
+	 * the first free and from then on keep the block in the heap, resident
+	 * for good; a fixed threshold (which also stops the raising) gives it
+	 * back each time. Small allocations (sessions, tunnels) are unaffected.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	vdi_log_init("vdi-broker", VDI_LOG_INFO);
 	r = broker_cli_parse(argc, argv, &cfg, &cmd, stdout, stderr);
 	if (r > 0)
