@@ -38,7 +38,6 @@ import argparse
 import base64
 import ctypes
 import ctypes.util
-import http.client
 import json
 import os
 import re
@@ -47,22 +46,22 @@ import shutil
 import signal
 import socket
 import ssl
-import statistics
 import struct
 import subprocess
 import sys
-import tempfile
 import time
+
+from benchlib import Broker, cpu_s, free_port, med, percentile
 
 POOL = "bench"
 
 USER, PASSWORD = "bench", "bench password 1"
-TCK = os.sysconf("SC_CLK_TCK")
-
-CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-CTX.check_hostname = False
-CTX.verify_mode = ssl.CERT_NONE
-CTX.set_alpn_protocols(["http/1.1"])
+# The WebSocket client's TLS: self-signed certificates, HTTP/1.1 (the
+# upgrade), as a browser on a pinned or accepted certificate would.
+WS_CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+WS_CTX.check_hostname = False
+WS_CTX.verify_mode = ssl.CERT_NONE
+WS_CTX.set_alpn_protocols(["http/1.1"])
 
 
 # ---- byte streams: TCP, and RFB inside WebSocket binary messages ----
@@ -188,7 +187,7 @@ def ws_connect(port, path, origin, subprotocol):
     """A TLS WebSocket client on 127.0.0.1:port; returns a WsStream."""
     raw = socket.create_connection(("127.0.0.1", port), timeout=60)
     raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock = CTX.wrap_socket(raw, server_hostname="127.0.0.1")
+    sock = WS_CTX.wrap_socket(raw, server_hostname="127.0.0.1")
     key = base64.b64encode(os.urandom(16)).decode()
     req = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
@@ -294,15 +293,6 @@ class Rfb:
 
 # ---- processes ----
 
-def cpu_s(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TCK
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-
-
 def pss_kib(pid):
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
@@ -339,25 +329,6 @@ def tree_pss(pid):
     return sum(pss_kib(p) for p in tree(pid))
 
 
-def procs_matching(text):
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/cmdline", "rb") as f:
-                    if text.encode() in f.read():
-                        out.append(int(d))
-            except (FileNotFoundError, ProcessLookupError):
-                pass
-    return out
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_port(port, proc, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -369,95 +340,6 @@ def wait_port(port, proc, timeout=30):
         except OSError:
             time.sleep(0.1)
     return False
-
-
-class Broker:
-    """vdi-broker with one pool of one desktop and the tunnel caps raised."""
-
-    def __init__(self, build, tunnels):
-        self.tmp = tempfile.mkdtemp(prefix="vdi-bench-gateway-")
-        self.data = os.path.join(self.tmp, "var")
-        self.bin = os.path.join(build, "broker/vdi-broker")
-        conf = os.path.join(self.tmp, "broker.conf")
-        with open(conf, "w") as f:
-            f.write(f"[console]\nmax_tunnels = {tunnels + 16}\n"
-                    f"max_tunnels_per_user = {tunnels + 16}\n"
-                    f"[pool {POOL}]\nsize = 1\nspares = 0\nmax_vms = 1\nmemory = 64\n"
-                    f"entitle = group:users\n")
-        self.out = open(os.path.join(self.tmp, "broker.out"), "w+")
-        self.proc = subprocess.Popen(
-            [self.bin, "--config", conf, "--data-dir", self.data, "--listen", "127.0.0.1:0",
-             "--log-level", "warn", "--vmm", os.path.join(build, "vmm/vdi-vmm"),
-             "--guest", os.path.join(build, "vmm/guest/vdi-guest.elf")],
-            stdout=self.out, stderr=subprocess.STDOUT)
-        self.port = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            self.out.seek(0)
-            m = re.search(r"serving https://127\.0\.0\.1:(\d+)/", self.out.read())
-            if m:
-                self.port = int(m.group(1))
-                break
-            time.sleep(0.1)
-        if not self.port:
-            self.out.seek(0)
-            raise RuntimeError(f"the broker did not start: {self.out.read()[-500:]}")
-        self.origin = f"https://127.0.0.1:{self.port}"
-        subprocess.run([self.bin, "--data-dir", self.data, "user", "add", USER, "--group",
-                        "users", "--password-stdin"], input=PASSWORD + "\n", text=True,
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        st, data = self.api("POST", "/api/v1/login", {"user": USER, "password": PASSWORD})
-        if st != 200:
-            raise RuntimeError(f"login: {st} {data[:200]}")
-        self.token = json.loads(data)["token"]
-
-    def api(self, method, path, body=None):
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=CTX, timeout=60)
-        headers = {"Content-Type": "application/json"}
-        if getattr(self, "token", None):
-            headers["Authorization"] = "Bearer " + self.token
-        conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                     headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        return resp.status, data
-
-    def connect(self, protocol):
-        """The pool's connect answer, waiting while the desktop starts."""
-        for _ in range(600):
-            st, data = self.api("POST", f"/api/v1/pools/{POOL}/connect", {"protocol": protocol})
-            if st == 200:
-                return json.loads(data)
-            if st != 503:
-                raise RuntimeError(f"connect: {st} {data[:200]}")
-            time.sleep(0.5)
-        raise RuntimeError("the desktop did not start")
-
-    def vmm_pid(self):
-        pids = procs_matching(f"{self.data}/run/")
-        pids = [p for p in pids if p != self.proc.pid]
-        if len(pids) != 1:
-            raise RuntimeError(f"expected one vdi-vmm, found {pids}")
-        return pids[0]
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        for pid in self.vmm_pids_left():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.out.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def vmm_pids_left(self):
-        return [p for p in procs_matching(f"{self.data}/run/") if p != os.getpid()]
 
 
 def wait_idle(pid, timeout=300):
@@ -474,26 +356,21 @@ def wait_idle(pid, timeout=300):
 class Ways:
     """Opens an RFB session each way to the same desktop."""
 
-    def __init__(self, broker, ws_port, vnc_port):
+    def __init__(self, broker, token, ws_port, vnc_port):
         self.b, self.ws_port, self.vnc_port = broker, ws_port, vnc_port
+        self.connect = lambda protocol: broker.connect(token, POOL, protocol)
 
     def open(self, way):
         if way == "direct":
-            pw = self.b.connect("vnc")["password"]
+            pw = self.connect("vnc")["password"]
             return Rfb(tcp_connect(self.vnc_port), pw)
         if way == "gateway":
-            t = self.b.connect("web")["ticket"]
+            t = self.connect("web")["ticket"]
             return Rfb(ws_connect(self.b.port, f"/api/v1/console?ticket={t}", self.b.origin,
                                   "vdi-console"))
-        pw = self.b.connect("vnc")["password"]
+        pw = self.connect("vnc")["password"]
         return Rfb(ws_connect(self.ws_port, "/", f"https://127.0.0.1:{self.ws_port}", "binary"),
                    pw)
-
-
-def percentile(values, p):
-    values = sorted(values)
-    k = min(len(values) - 1, max(0, int(round(p / 100.0 * (len(values) - 1)))))
-    return values[k]
 
 
 def measure_throughput(ways, way, mib, relay_cpu):
@@ -548,11 +425,6 @@ def measure_memory(ways, way, n, relay_pss):
     return {"before_kib": before, "after_kib": after, "per_tunnel_kib": (after - before) / n}
 
 
-def med(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
@@ -579,14 +451,22 @@ def main():
 
     # Killed (SIGTERM): still end the broker, its desktop and websockify.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))
-    broker = Broker(a.build, a.tunnels)
+    broker = Broker(a.build, config=f"[console]\nmax_tunnels = {a.tunnels + 16}\n"
+                    f"max_tunnels_per_user = {a.tunnels + 16}\n"
+                    f"[pool {POOL}]\nsize = 1\nspares = 0\nmax_vms = 1\nmemory = 64\n"
+                    f"entitle = group:users\n", prefix="vdi-bench-gateway-")
     wsify = wslog = None
     res = {"throughput": {"direct": [], "gateway": [], "websockify": []},
            "rtt": [], "memory": {"gateway": [], "websockify": []}}
     try:
-        first = broker.connect("vnc")
+        broker.add_user(USER, PASSWORD)
+        token = broker.login(USER, PASSWORD)
+        first = broker.connect(token, POOL, "vnc")
         vnc_port = first["port"]
-        vmm = broker.vmm_pid()
+        vmms = broker.vmm_pids()
+        if len(vmms) != 1:
+            raise RuntimeError(f"expected one vdi-vmm, found {vmms}")
+        vmm = vmms[0]
         print(f"desktop {first['vm']} on VNC port {vnc_port}, waiting for its guest to go "
               "idle", flush=True)
         wait_idle(vmm)
@@ -599,7 +479,7 @@ def main():
                                  stdout=wslog, stderr=subprocess.STDOUT)
         if not wait_port(ws_port, wsify):
             raise RuntimeError("websockify did not start")
-        ways = Ways(broker, ws_port, vnc_port)
+        ways = Ways(broker, token, ws_port, vnc_port)
         relay_cpu = {"direct": lambda: cpu_s(vmm), "gateway": lambda: cpu_s(broker.proc.pid),
                      "websockify": lambda: tree_cpu(wsify.pid)}
         relay_pss = {"gateway": lambda: pss_kib(broker.proc.pid),
