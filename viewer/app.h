@@ -23,6 +23,9 @@
 struct viewer_app;
 struct viewer_text;
 
+/* Most rectangles a screen reports from render_changes(). */
+#define VIEWER_CHANGES_MAX 16
+
 struct viewer_screen_ops {
 	/* An SDL event (window, keyboard, mouse, clipboard). */
 	void (*event)(void *screen, const SDL_Event *ev);
@@ -30,6 +33,16 @@ struct viewer_screen_ops {
 	void (*render)(void *screen, int out_w, int out_h);
 	/* Free the screen (the app calls this once the screen is done or the app ends). */
 	void (*free)(void *screen);
+	/*
+	 * Optional, after viewer_app_update(): draw only what changed since the
+	 * last frame, over that frame. The app calls it only when the renderer
+	 * keeps the last frame (SDL's software renderer) and the output size
+	 * is the one render() last drew. Returns the number of output
+	 * rectangles it drew into, in @rects (at most VIEWER_CHANGES_MAX; 0:
+	 * nothing changed), or -1 when the whole window must be drawn again
+	 * (render() follows).
+	 */
+	int (*render_changes)(void *screen, int out_w, int out_h, SDL_Rect *rects);
 };
 
 struct viewer_screen {
@@ -48,8 +61,19 @@ struct viewer_text *viewer_app_text(struct viewer_app *app);
 void viewer_app_set_fullscreen(struct viewer_app *app, bool on);
 bool viewer_app_fullscreen(struct viewer_app *app);
 
-/* Draw the window again before the loop sleeps next. */
+/*
+ * Draw the whole window again before the loop sleeps next, or at the next
+ * frame of the display when the last one was drawn less than a refresh
+ * period ago.
+ */
 void viewer_app_redraw(struct viewer_app *app);
+
+/*
+ * Part of the screen changed: draw it as viewer_app_redraw() does, but
+ * only what changed (the screen's render_changes()) when the renderer
+ * allows it.
+ */
+void viewer_app_update(struct viewer_app *app);
 
 /*
  * The current screen is done: exit status @status and, for a non-zero

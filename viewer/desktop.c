@@ -48,8 +48,9 @@ struct viewer_desktop {
 	/* the picture */
 	SDL_Texture *tex;
 	int tex_w, tex_h;
-	bool full_upload, has_dirty;
-	SDL_Rect dirty;
+	bool full_upload;
+	struct viewer_rect dirty[VIEWER_CHANGES_MAX]; /* changed since the upload, guest pixels */
+	int n_dirty;
 	struct viewer_rect dst; /* where it was drawn last, in output pixels */
 	int out_w, out_h;
 	uint64_t frames;
@@ -415,7 +416,7 @@ static void on_resize(void *opaque, int width, int height)
 
 	log_info("desktop: %dx%d", width, height);
 	d->full_upload = true;
-	d->has_dirty = false;
+	d->n_dirty = 0;
 	fit_window(d, width, height);
 	/* Full screen (a kiosk) does not follow the guest: the guest follows the screen. */
 	if (viewer_app_fullscreen(d->app) && d->ui.resize_guest && !d->resize_id)
@@ -426,14 +427,10 @@ static void on_resize(void *opaque, int width, int height)
 static void on_update(void *opaque, int x, int y, int w, int h)
 {
 	struct viewer_desktop *d = opaque;
-	SDL_Rect r = { x, y, w, h };
 
-	if (d->has_dirty)
-		SDL_UnionRect(&d->dirty, &r, &d->dirty);
-	else
-		d->dirty = r;
-	d->has_dirty = true;
-	viewer_app_redraw(d->app);
+	d->n_dirty = viewer_layout_add_rect(d->dirty, d->n_dirty, VIEWER_CHANGES_MAX,
+	                                    (struct viewer_rect){ x, y, w, h });
+	viewer_app_update(d->app);
 }
 
 static void on_cursor(void *opaque, const struct viewer_cursor *c)
@@ -822,15 +819,19 @@ static gboolean tick(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Bring the texture up to date with the connection's surface. */
-static void upload(struct viewer_desktop *d)
+/*
+ * Bring the texture up to date with the connection's surface. Returns the
+ * number of guest rectangles that changed, in @changed (VIEWER_CHANGES_MAX
+ * of them, or NULL), or -1 when all of the texture is new.
+ */
+static int upload(struct viewer_desktop *d, SDL_Rect *changed)
 {
 	SDL_Renderer *r = viewer_app_renderer(d->app);
 	const uint32_t *px;
-	int w, h, stride;
+	int w, h, stride, n = 0;
 
 	if (!d->conn || !d->conn->ops->surface(d->conn, &px, &w, &h, &stride))
-		return;
+		return 0;
 	if (!d->tex || d->tex_w != w || d->tex_h != h) {
 		if (d->tex)
 			SDL_DestroyTexture(d->tex);
@@ -838,7 +839,7 @@ static void upload(struct viewer_desktop *d)
 		                           w, h);
 		if (!d->tex) {
 			log_warn("cannot make a %dx%d texture: %s", w, h, SDL_GetError());
-			return;
+			return 0;
 		}
 		d->tex_w = w;
 		d->tex_h = h;
@@ -846,22 +847,29 @@ static void upload(struct viewer_desktop *d)
 	}
 	if (d->full_upload) {
 		SDL_UpdateTexture(d->tex, NULL, px, stride);
-	} else if (d->has_dirty) {
-		SDL_Rect all = { 0, 0, w, h }, r2;
-
-		if (!SDL_IntersectRect(&d->dirty, &all, &r2))
-			goto out;
-		SDL_UpdateTexture(d->tex, &r2,
-		                  (const uint8_t *)px + (size_t)r2.y * (size_t)stride +
-		                          (size_t)r2.x * 4,
-		                  stride);
-	} else {
-		return;
+		d->full_upload = false;
+		d->n_dirty = 0;
+		d->frames++;
+		return -1;
 	}
-	d->frames++;
-out:
-	d->full_upload = false;
-	d->has_dirty = false;
+	for (int i = 0; i < d->n_dirty; i++) {
+		const struct viewer_rect *g = &d->dirty[i];
+		SDL_Rect all = { 0, 0, w, h }, c, rect = { g->x, g->y, g->w, g->h };
+
+		if (!SDL_IntersectRect(&rect, &all, &c))
+			continue;
+		SDL_UpdateTexture(d->tex, &c,
+		                  (const uint8_t *)px + (size_t)c.y * (size_t)stride +
+		                          (size_t)c.x * 4,
+		                  stride);
+		if (changed)
+			changed[n] = c;
+		n++;
+	}
+	if (n)
+		d->frames++;
+	d->n_dirty = 0;
+	return n;
 }
 
 static void draw_overlay(struct viewer_desktop *d)
@@ -904,7 +912,7 @@ static void desktop_render(void *screen, int out_w, int out_h)
 
 	d->out_w = out_w;
 	d->out_h = out_h;
-	upload(d);
+	upload(d, NULL);
 	SDL_SetRenderDrawColor(r, BACKGROUND, 0xff);
 	SDL_RenderClear(r);
 	if (d->tex) {
@@ -923,6 +931,52 @@ static void desktop_render(void *screen, int out_w, int out_h)
 		                  d->tex != NULL);
 	if (d->overlay)
 		draw_overlay(d);
+}
+
+/*
+ * Over the last frame (the software renderer keeps it), draw only the
+ * guest rectangles that changed: copied 1:1, or, when the picture is
+ * scaled, the whole picture scaled again (scaled pieces would not line up
+ * with it: SDL rounds each piece's source rectangle) and only the changed
+ * part shown. Anything else on the window (the status panel, the overlay,
+ * a new layout) takes the whole window.
+ */
+static int desktop_render_changes(void *screen, int out_w, int out_h, SDL_Rect *rects)
+{
+	struct viewer_desktop *d = screen;
+	SDL_Renderer *r = viewer_app_renderer(d->app);
+	SDL_Rect changed[VIEWER_CHANGES_MAX];
+	struct viewer_rect dst;
+	bool scaled;
+	int n;
+
+	if (!d->tex || d->full_upload || d->state != DESK_CONNECTED || d->overlay ||
+	    out_w != d->out_w || out_h != d->out_h)
+		return -1;
+	dst = viewer_layout_fit(d->tex_w, d->tex_h, out_w, out_h);
+	if (dst.x != d->dst.x || dst.y != d->dst.y || dst.w != d->dst.w || dst.h != d->dst.h)
+		return -1;
+	n = upload(d, changed);
+	if (n <= 0)
+		return n;
+	scaled = dst.w != d->tex_w || dst.h != d->tex_h;
+	if (scaled)
+		SDL_RenderCopy(r, d->tex, NULL, &(SDL_Rect){ dst.x, dst.y, dst.w, dst.h });
+	for (int i = 0; i < n; i++) {
+		const SDL_Rect *c = &changed[i];
+		struct viewer_rect o;
+
+		if (scaled) {
+			o = viewer_layout_scaled_rect(
+			        &dst, d->tex_w, d->tex_h,
+			        &(struct viewer_rect){ c->x, c->y, c->w, c->h });
+			rects[i] = (SDL_Rect){ o.x, o.y, o.w, o.h };
+		} else {
+			rects[i] = (SDL_Rect){ dst.x + c->x, dst.y + c->y, c->w, c->h };
+			SDL_RenderCopy(r, d->tex, c, &rects[i]);
+		}
+	}
+	return n;
 }
 
 static void desktop_free(void *screen)
@@ -959,6 +1013,7 @@ static const struct viewer_screen_ops desktop_ops = {
 	.event = desktop_event,
 	.render = desktop_render,
 	.free = desktop_free,
+	.render_changes = desktop_render_changes,
 };
 
 int viewer_desktop_new(struct viewer_app *app, const struct viewer_session *session,

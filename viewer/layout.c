@@ -66,3 +66,69 @@ void viewer_layout_window_size(int fb_w, int fb_h, int max_w, int max_h, int *w,
 	*w = r.w;
 	*h = r.h;
 }
+
+static int64_t area(const struct viewer_rect *r)
+{
+	return (int64_t)r->w * r->h;
+}
+
+static struct viewer_rect union_rect(const struct viewer_rect *a, const struct viewer_rect *b)
+{
+	int x0 = a->x < b->x ? a->x : b->x, y0 = a->y < b->y ? a->y : b->y;
+	int x1 = a->x + a->w > b->x + b->w ? a->x + a->w : b->x + b->w;
+	int y1 = a->y + a->h > b->y + b->h ? a->y + a->h : b->y + b->h;
+
+	return (struct viewer_rect){ x0, y0, x1 - x0, y1 - y0 };
+}
+
+int viewer_layout_add_rect(struct viewer_rect *rects, int n, int max, struct viewer_rect r)
+{
+	if (r.w <= 0 || r.h <= 0)
+		return n;
+	for (;;) {
+		int64_t best_cost = INT64_MAX;
+		int best = -1;
+
+		for (int i = 0; i < n; i++) {
+			struct viewer_rect u = union_rect(&rects[i], &r);
+			int64_t cost = area(&u) - area(&rects[i]) - area(&r);
+
+			if (cost < best_cost) {
+				best_cost = cost;
+				best = i;
+			}
+		}
+		if (best < 0 || (best_cost > 0 && n < max)) {
+			rects[n] = r;
+			return n + 1;
+		}
+		r = union_rect(&rects[best], &r);
+		rects[best] = rects[--n];
+	}
+}
+
+struct viewer_rect viewer_layout_scaled_rect(const struct viewer_rect *dst, int fb_w, int fb_h,
+                                             const struct viewer_rect *c)
+{
+	int64_t x0, y0, x1, y1, mx, my;
+
+	if (fb_w <= 0 || fb_h <= 0 || dst->w <= 0 || dst->h <= 0)
+		return (struct viewer_rect){ dst->x, dst->y, 0, 0 };
+	/* Bilinear scaling reads a source pixel into the output pixels within one step of it. */
+	mx = dst->w / fb_w + 2;
+	my = dst->h / fb_h + 2;
+	x0 = (int64_t)c->x * dst->w / fb_w - mx;
+	y0 = (int64_t)c->y * dst->h / fb_h - my;
+	x1 = ((int64_t)(c->x + c->w) * dst->w + fb_w - 1) / fb_w + mx;
+	y1 = ((int64_t)(c->y + c->h) * dst->h + fb_h - 1) / fb_h + my;
+	x0 = x0 < 0 ? 0 : x0;
+	y0 = y0 < 0 ? 0 : y0;
+	x1 = x1 > dst->w ? dst->w : x1;
+	y1 = y1 > dst->h ? dst->h : y1;
+	if (x1 < x0)
+		x1 = x0;
+	if (y1 < y0)
+		y1 = y0;
+	return (struct viewer_rect){ dst->x + (int)x0, dst->y + (int)y0, (int)(x1 - x0),
+		                     (int)(y1 - y0) };
+}

@@ -6,15 +6,18 @@
 #include <poll.h>
 #include <stdlib.h>
 
+#include <SDL_syswm.h>
+
 #include "proto/log.h"
 #include "viewer/waiter.h"
 
 struct viewer_loop {
 	GMainContext *ctx;
-	struct viewer_waiter *waiter;
+	int xfd;                      /* the X server connection, polled here; else -1 */
+	struct viewer_waiter *waiter; /* without one: a thread polls for GLib */
 	Uint32 wake_type;
 	GPollFD *gfds;
-	struct pollfd *pfds;
+	struct pollfd *pfds; /* one more than gfds: the X connection */
 	int cap;
 };
 
@@ -26,13 +29,27 @@ static void wake_main(void *opaque)
 	SDL_PushEvent(&ev);
 }
 
-int viewer_loop_new(struct viewer_loop **ret)
+/* The X server connection of @window's display, or -1 (not X11). */
+static int x11_fd(SDL_Window *window)
+{
+#ifdef SDL_VIDEO_DRIVER_X11
+	SDL_SysWMinfo info;
+
+	SDL_VERSION(&info.version);
+	if (window && SDL_GetWindowWMInfo(window, &info) && info.subsystem == SDL_SYSWM_X11)
+		return ConnectionNumber(info.info.x11.display);
+#endif
+	return -1;
+}
+
+int viewer_loop_new(SDL_Window *window, struct viewer_loop **ret)
 {
 	struct viewer_loop *l = calloc(1, sizeof(*l));
 	int r;
 
 	if (!l)
 		return -ENOMEM;
+	l->xfd = x11_fd(window);
 	l->wake_type = SDL_RegisterEvents(1);
 	if (l->wake_type == (Uint32)-1) {
 		free(l);
@@ -40,7 +57,7 @@ int viewer_loop_new(struct viewer_loop **ret)
 	}
 	l->cap = 32;
 	l->gfds = calloc((size_t)l->cap, sizeof(*l->gfds));
-	l->pfds = calloc((size_t)l->cap, sizeof(*l->pfds));
+	l->pfds = calloc((size_t)l->cap + 1, sizeof(*l->pfds));
 	if (!l->gfds || !l->pfds) {
 		r = -ENOMEM;
 		goto out_free;
@@ -50,9 +67,11 @@ int viewer_loop_new(struct viewer_loop **ret)
 		r = -EBUSY;
 		goto out_ctx;
 	}
-	r = viewer_waiter_new(wake_main, l, &l->waiter);
-	if (r < 0)
-		goto out_release;
+	if (l->xfd < 0) {
+		r = viewer_waiter_new(wake_main, l, &l->waiter);
+		if (r < 0)
+			goto out_release;
+	}
 	*ret = l;
 	return 0;
 
@@ -80,7 +99,7 @@ static int query(struct viewer_loop *l, gint prio, gint *timeout)
 		g = realloc(l->gfds, (size_t)n * sizeof(*g));
 		if (g)
 			l->gfds = g;
-		p = realloc(l->pfds, (size_t)n * sizeof(*p));
+		p = realloc(l->pfds, ((size_t)n + 1) * sizeof(*p));
 		if (p)
 			l->pfds = p;
 		if (!g || !p)
@@ -94,6 +113,33 @@ static int64_t now_ms(void)
 	return (int64_t)(g_get_monotonic_time() / 1000);
 }
 
+/*
+ * Poll GLib's descriptors and the X connection here, on the main thread,
+ * for at most @wait_ms (-1: no limit); no thread, no wake-up event through
+ * the X server per GLib wake-up. SDL_PumpEvents() flushes what SDL sends
+ * and reads all the X server sent, so an event not handed out yet is in
+ * SDL's queue, never left unread in the connection: with one queued the
+ * poll does not sleep. Returns whether an SDL event is in *@ev.
+ */
+static int wait_x11(struct viewer_loop *l, int n, int wait_ms, SDL_Event *ev)
+{
+	int got;
+
+	SDL_PumpEvents();
+	got = SDL_PeepEvents(ev, 1, SDL_GETEVENT, SDL_FIRSTEVENT, SDL_LASTEVENT) == 1;
+	l->pfds[n] = (struct pollfd){ .fd = l->xfd, .events = POLLIN };
+	if (poll(l->pfds, (nfds_t)n + 1, got ? 0 : wait_ms) < 0) {
+		/* A signal (SIGTERM): the next SDL_PumpEvents() makes it SDL_QUIT. */
+		for (int i = 0; i <= n; i++)
+			l->pfds[i].revents = 0;
+	}
+	if (!got && l->pfds[n].revents) {
+		SDL_PumpEvents();
+		got = SDL_PeepEvents(ev, 1, SDL_GETEVENT, SDL_FIRSTEVENT, SDL_LASTEVENT) == 1;
+	}
+	return got;
+}
+
 int viewer_loop_wait(struct viewer_loop *l, SDL_Event *ev, int timeout_ms)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
@@ -102,6 +148,7 @@ int viewer_loop_wait(struct viewer_loop *l, SDL_Event *ev, int timeout_ms)
 		gint prio, gtimeout = -1;
 		gboolean ready = g_main_context_prepare(l->ctx, &prio);
 		int n = query(l, prio, &gtimeout), got = 0, left = -1;
+		bool ran = false;
 
 		if (ready)
 			gtimeout = 0;
@@ -113,7 +160,13 @@ int viewer_loop_wait(struct viewer_loop *l, SDL_Event *ev, int timeout_ms)
 
 			left = d < 0 ? 0 : (int)d;
 		}
-		if (gtimeout == 0) {
+		if (l->xfd >= 0) {
+			int wait = gtimeout;
+
+			if (left >= 0 && (wait < 0 || left < wait))
+				wait = left;
+			got = wait_x11(l, n, wait, ev);
+		} else if (gtimeout == 0) {
 			/* Work is due now: look at the descriptors without sleeping. */
 			poll(l->pfds, (nfds_t)n, 0);
 			got = SDL_PollEvent(ev);
@@ -127,12 +180,18 @@ int viewer_loop_wait(struct viewer_loop *l, SDL_Event *ev, int timeout_ms)
 		}
 		for (int i = 0; i < n; i++)
 			l->gfds[i].revents = (gushort)l->pfds[i].revents;
-		if (g_main_context_check(l->ctx, prio, l->gfds, n))
+		if (g_main_context_check(l->ctx, prio, l->gfds, n)) {
 			g_main_context_dispatch(l->ctx);
+			ran = true;
+		}
 		if (got && ev->type != l->wake_type)
 			return 1;
-		if (got || gtimeout == 0 || (deadline >= 0 && now_ms() >= deadline))
-			return 0; /* GLib ran (or time is up): let the caller redraw */
+		/*
+		 * GLib ran (or time is up): let the caller redraw. X traffic that
+		 * made no event (a reply, an event SDL keeps) waits again.
+		 */
+		if (got || ran || gtimeout == 0 || (deadline >= 0 && now_ms() >= deadline))
+			return 0;
 	}
 }
 

@@ -5,11 +5,13 @@
  *
  * Everything that is not SDL (libvncclient's socket, spice-client-glib's
  * channels, timers) is a GLib source on the default context. Each wait
- * prepares the context, hands its descriptors to a viewer_waiter thread,
- * sleeps in SDL_WaitEventTimeout(), then takes the descriptors back and
- * dispatches whatever GLib sources are ready. So an idle viewer sleeps
- * without waking up, a socket that becomes readable wakes it at once, and
- * no library is ever called from two threads.
+ * prepares the context and polls its descriptors together with SDL's X
+ * server connection, then dispatches whatever GLib sources are ready and
+ * hands out SDL's events. With a video driver other than X11, a
+ * viewer_waiter thread polls the descriptors while the main thread sleeps
+ * in SDL_WaitEventTimeout(). So an idle viewer sleeps without waking up, a
+ * socket that becomes readable wakes it at once, and no library is ever
+ * called from two threads.
  */
 #ifndef VDI_VIEWER_LOOP_H
 #define VDI_VIEWER_LOOP_H
@@ -19,10 +21,12 @@
 struct viewer_loop;
 
 /*
- * Take GLib's default main context for this thread and start the waiter.
- * SDL's event system must be initialised. Returns 0 or -errno.
+ * Take GLib's default main context for this thread; on X11 (@window's
+ * display) the main thread polls the X connection and GLib's descriptors
+ * itself, elsewhere a waiter thread polls GLib's. SDL's video system must
+ * be initialised. Returns 0 or -errno.
  */
-int viewer_loop_new(struct viewer_loop **ret);
+int viewer_loop_new(SDL_Window *window, struct viewer_loop **ret);
 
 /*
  * Wait up to @timeout_ms (-1: no limit) for an SDL event or GLib work.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <check.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "viewer/layout.h"
@@ -91,6 +92,78 @@ START_TEST(window_size)
 }
 END_TEST
 
+#define R(x, y, w, h) ((struct viewer_rect){ x, y, w, h })
+
+/* Whether @r is one of the @n rectangles (in any order). */
+static bool has_rect(const struct viewer_rect *rs, int n, struct viewer_rect r)
+{
+	for (int i = 0; i < n; i++)
+		if (rs[i].x == r.x && rs[i].y == r.y && rs[i].w == r.w && rs[i].h == r.h)
+			return true;
+	return false;
+}
+
+START_TEST(add_rect)
+{
+	struct viewer_rect rs[4];
+	int n = 0;
+
+	/* Empty rectangles are left out. */
+	n = viewer_layout_add_rect(rs, n, 4, R(5, 5, 0, 10));
+	n = viewer_layout_add_rect(rs, n, 4, R(5, 5, 10, -1));
+	ck_assert_int_eq(n, 0);
+	/* Apart: two rectangles; the desktop between them is not copied. */
+	n = viewer_layout_add_rect(rs, n, 4, R(0, 0, 100, 16));
+	n = viewer_layout_add_rect(rs, n, 4, R(500, 400, 64, 64));
+	ck_assert_int_eq(n, 2);
+	ck_assert(has_rect(rs, n, R(0, 0, 100, 16)));
+	ck_assert(has_rect(rs, n, R(500, 400, 64, 64)));
+	/* Tiles of a row (touching along a side) make one rectangle. */
+	n = viewer_layout_add_rect(rs, n, 4, R(564, 400, 64, 64));
+	n = viewer_layout_add_rect(rs, n, 4, R(628, 400, 64, 64));
+	ck_assert_int_eq(n, 2);
+	ck_assert(has_rect(rs, n, R(500, 400, 192, 64)));
+	/* Inside another one: nothing new. */
+	n = viewer_layout_add_rect(rs, n, 4, R(10, 2, 20, 10));
+	ck_assert_int_eq(n, 2);
+	ck_assert(has_rect(rs, n, R(0, 0, 100, 16)));
+	/* A rectangle joining two: all three become one (the union is added again). */
+	n = viewer_layout_add_rect(rs, n, 4, R(0, 16, 100, 384));
+	ck_assert_int_eq(n, 2);
+	n = viewer_layout_add_rect(rs, n, 4, R(0, 400, 500, 64));
+	n = viewer_layout_add_rect(rs, n, 4, R(100, 0, 592, 400));
+	ck_assert_int_eq(n, 1);
+	expect_rect(rs[0], 0, 0, 692, 464);
+
+	/* Full: the cheapest union is made. */
+	n = 0;
+	n = viewer_layout_add_rect(rs, n, 2, R(0, 0, 10, 10));
+	n = viewer_layout_add_rect(rs, n, 2, R(1000, 1000, 10, 10));
+	n = viewer_layout_add_rect(rs, n, 2, R(20, 0, 10, 10));
+	ck_assert_int_eq(n, 2);
+	ck_assert(has_rect(rs, n, R(0, 0, 30, 10)));
+	ck_assert(has_rect(rs, n, R(1000, 1000, 10, 10)));
+}
+END_TEST
+
+START_TEST(scaled_rect)
+{
+	struct viewer_rect twice = R(100, 0, 800, 600), half = R(0, 50, 400, 300);
+
+	/* 400x300 at twice the size, at x 100: 2 pixels a step, and a margin of 2 + 2. */
+	expect_rect(viewer_layout_scaled_rect(&twice, 400, 300, &R(10, 20, 5, 5)), 116, 36, 18, 18);
+	/* Clipped to the picture, not to the window. */
+	expect_rect(viewer_layout_scaled_rect(&twice, 400, 300, &R(0, 0, 400, 300)), 100, 0, 800,
+	            600);
+	expect_rect(viewer_layout_scaled_rect(&twice, 400, 300, &R(398, 299, 2, 1)), 892, 594, 8,
+	            6);
+	/* 800x600 at half the size: pixels 50..51 (half ones rounded out), a margin of 2. */
+	expect_rect(viewer_layout_scaled_rect(&half, 800, 600, &R(101, 101, 2, 2)), 48, 98, 6, 6);
+	/* Degenerate input. */
+	expect_rect(viewer_layout_scaled_rect(&half, 0, 600, &R(1, 1, 2, 2)), 0, 50, 0, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("viewer_layout");
@@ -101,6 +174,8 @@ int main(void)
 	tcase_add_test(tc, fit);
 	tcase_add_test(tc, to_guest);
 	tcase_add_test(tc, window_size);
+	tcase_add_test(tc, add_rect);
+	tcase_add_test(tc, scaled_rect);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
