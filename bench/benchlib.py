@@ -89,6 +89,72 @@ def procs_matching(text):
     return out
 
 
+class Control:
+    """vdi-vmm's control socket: JSON lines; events are kept."""
+
+    def __init__(self, path, proc):
+        """Connect once vdi-vmm (proc) has made its socket at path."""
+        deadline = time.monotonic() + 20
+        while not os.path.exists(path):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("vdi-vmm: no control socket")
+            time.sleep(0.0005)
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(10)
+        for _ in range(2000):
+            try:
+                self.sock.connect(path)
+                break
+            except (ConnectionRefusedError, FileNotFoundError):
+                time.sleep(0.0005)
+        self.buf = b""
+        self.next_id = 1
+        self.events = []
+
+    def _line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("control socket closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def call(self, cmd, args=None):
+        req = {"id": self.next_id, "cmd": cmd}
+        if args is not None:
+            req["args"] = args
+        self.next_id += 1
+        self.sock.sendall(json.dumps(req).encode() + b"\n")
+        while True:
+            msg = self._line()
+            if msg.get("id") == req["id"]:
+                if "error" in msg:
+                    raise RuntimeError(f"{cmd}: {msg['error']}")
+                return msg["ok"]
+            self.events.append(msg)
+
+    def wait_event(self, name, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            for e in self.events:
+                if e.get("event") == name:
+                    return e
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                self.events.append(self._line())
+            except socket.timeout:
+                return None
+            finally:
+                self.sock.settimeout(10)
+
+    def close(self):
+        self.sock.close()
+
+
 def api(port, method, path, body=None, token=None, accept=None):
     """One HTTPS request to the broker on 127.0.0.1:port; (status, body bytes)."""
     conn = http.client.HTTPSConnection("127.0.0.1", port, context=CTX, timeout=60)

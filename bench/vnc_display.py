@@ -37,6 +37,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import Control
+
 RAM_MIB = 64
 VRAM_MIB = 16
 WIDTH, HEIGHT = 1024, 768
@@ -102,40 +104,6 @@ def port_accepts(port):
             return False
 
 
-class Control:
-    """vdi-vmm's control socket: JSON lines, one request at a time."""
-
-    def __init__(self, path, proc, log):
-        wait_for(lambda: os.path.exists(path), proc, 20, "control socket", log)
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.settimeout(10)
-        self.sock.connect(path)
-        self.buf = b""
-        self.next_id = 1
-
-    def call(self, cmd, args=None):
-        req = {"id": self.next_id, "cmd": cmd}
-        if args is not None:
-            req["args"] = args
-        self.next_id += 1
-        self.sock.sendall(json.dumps(req).encode() + b"\n")
-        while True:  # skip events until our reply
-            while b"\n" not in self.buf:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise RuntimeError("control socket closed")
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\n", 1)
-            msg = json.loads(line)
-            if msg.get("id") == req["id"]:
-                if "error" in msg:
-                    raise RuntimeError(f"{cmd}: {msg['error']}")
-                return msg["ok"]
-
-    def close(self):
-        self.sock.close()
-
-
 class Monitor:
     """One monitor process serving the guest over VNC on 127.0.0.1."""
 
@@ -170,7 +138,7 @@ class Monitor:
             wait_for(lambda: port_accepts(self.port), self.proc, 20, "VNC port", self.log)
             return
         try:
-            ctl = Control(self.ctl_path, self.proc, self.log)
+            ctl = Control(self.ctl_path, self.proc)
         except RuntimeError as e:
             # An unknown or unusable --vnc or --spice option exits 2 at once.
             if self.proc.poll() is not None:
