@@ -8,12 +8,14 @@
 //   VDI_USER, VDI_PASSWORD, VDI_POOL
 //   VDI_VM_CONTROL    the VM's control socket (screendump, dropping clients)
 //   VDI_VM_SERIAL     the VM's serial log (what the guest's terminal prints)
-//   VDI_TICKETS       two console tickets, comma-separated: used only when the
-//                     broker cannot hand out desktops itself yet (connect 503)
+//   VDI_TOTP_USER, VDI_TOTP_SECRET   a user enrolled in TOTP (base32 secret),
+//                     with the same password as VDI_USER
+//   VDI_LOCK_USER     a user this test locks out with wrong passwords
 //   VDI_OUT           a directory for screenshots
 //
 // Exit 0 when everything held, 1 with the reason otherwise.
 import { chromium } from "playwright-core";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -29,7 +31,8 @@ const env = (k) => {
 const URL = env("VDI_URL"), USER = env("VDI_USER"), PASSWORD = env("VDI_PASSWORD");
 const POOL = env("VDI_POOL"), CONTROL = env("VDI_VM_CONTROL"), SERIAL = env("VDI_VM_SERIAL");
 const OUT = env("VDI_OUT");
-const tickets = (process.env.VDI_TICKETS || "").split(",").filter(Boolean);
+const TOTP_USER = env("VDI_TOTP_USER"), TOTP_SECRET = env("VDI_TOTP_SECRET");
+const LOCK_USER = env("VDI_LOCK_USER");
 
 function log(...a) {
 	console.log("e2e:", ...a);
@@ -78,27 +81,37 @@ async function until(what, fn, ms = 30000) {
 const serialCount = (text) => fs.readFileSync(SERIAL, "utf8").split(text).length - 1;
 
 // Log in on the login page (the form as a person fills it).
-async function login(page, password) {
-	await page.fill("#user", USER);
+async function login(page, password, user = USER) {
+	await page.fill("#user", user);
 	await page.fill("#password", password);
 	await page.click("#submit");
 }
 
-// Wait for the console page to connect; when the broker cannot hand out
-// desktops yet, open it with one of the test's tickets instead.
+// Wait for the console page to connect through the broker's connect call.
 async function connected(page) {
 	await page.waitForFunction(() => ["connected", "disconnected"].includes(document.body.dataset.state),
 	                           null, { timeout: 60000 });
-	if (await page.evaluate(() => document.body.dataset.state) === "connected")
-		return "connect";
-	const why = await page.textContent("#status");
-	if (!tickets.length)
-		throw new Error(`the console did not connect: ${why}`);
-	log(`connect did not give a desktop here (${why.trim()}); using a ticket from the test`);
-	await page.goto(`${URL}/console.html?pool=${encodeURIComponent(POOL)}&via=ticket#ticket=${encodeURIComponent(tickets.shift())}`);
-	await page.waitForFunction(() => document.body.dataset.state === "connected", null, { timeout: 60000 });
-	return "ticket";
+	if (await page.evaluate(() => document.body.dataset.state) !== "connected")
+		throw new Error(`the console did not connect: ${(await page.textContent("#status")).trim()}`);
 }
+
+// The current code of an authenticator app holding @secret (RFC 6238: SHA-1, 30 s, 6 digits).
+function totpCode(secret) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	let bits = "";
+	for (const c of secret.replace(/=+$/, ""))
+		bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+	const key = Buffer.alloc(Math.floor(bits.length / 8));
+	for (let i = 0; i < key.length; i++)
+		key[i] = parseInt(bits.slice(i * 8, i * 8 + 8), 2);
+	const counter = Buffer.alloc(8);
+	counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
+	const h = crypto.createHmac("sha1", key).update(counter).digest();
+	const o = h[h.length - 1] & 0x0f;
+	return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, "0");
+}
+
+const message = (page) => page.textContent("#message");
 
 // Compare the noVNC canvas with the vmm's own screendump, pixel by pixel.
 async function compareWithScreendump(page) {
@@ -151,15 +164,48 @@ try {
 	await page.goto(`${URL}/`);
 	await login(page, "not the password");
 	await until("the wrong-password message", async () =>
-		/Wrong user name or password/.test(await page.textContent("#message")));
+		/Wrong user name or password/.test(await message(page)));
 	log("wrong password: told so");
+
+	// An account with TOTP: the code field appears, a wrong code is told so,
+	// the right one lets the person in.
+	await login(page, PASSWORD, TOTP_USER);
+	await page.waitForSelector("#totp", { state: "visible" });
+	await until("the code prompt", async () => /six-digit code/.test(await message(page)));
+	await page.fill("#totp", totpCode(TOTP_SECRET) === "000000" ? "111111" : "000000");
+	await page.click("#submit");
+	await until("the wrong-code message", async () => /code is not valid/.test(await message(page)));
+	await page.screenshot({ path: path.join(OUT, "login-totp.png") });
+	await page.fill("#totp", totpCode(TOTP_SECRET));
+	await page.click("#submit");
+	await page.waitForURL(/desktops\.html/);
+	log("TOTP: asked for, a wrong code refused, the right one let in");
+	await page.click("#logout");
+	await page.waitForURL(/index\.html/);
+
+	// Wrong passwords until the account locks: then even the right one is
+	// refused, and the page says why.
+	for (let i = 0; i < 10 && !/locked/.test(await message(page)); i++) {
+		await login(page, i < 5 ? "guess " + i : PASSWORD, LOCK_USER);
+		await until("an answer", async () => !(await page.isDisabled("#submit")));
+	}
+	if (!/This account is locked/.test(await message(page)))
+		throw new Error(`no locked-account message: ${await message(page)}`);
+	await login(page, PASSWORD, LOCK_USER);
+	await until("an answer", async () => !(await page.isDisabled("#submit")));
+	if (!/This account is locked/.test(await message(page)))
+		throw new Error(`a locked account let in: ${await message(page)}`);
+	await page.screenshot({ path: path.join(OUT, "login-locked.png") });
+	log("lockout: told the account is locked");
+
 	await login(page, PASSWORD);
 	await page.waitForURL(/desktops\.html/);
 	await page.waitForSelector(`a[data-pool="${POOL}"]`);
 	log("logged in; the desktops page lists", POOL);
 	await page.click(`a[data-pool="${POOL}"]`);
 	await page.waitForURL(/console\.html/);
-	log("console opened by", await connected(page));
+	await connected(page);
+	log("console opened");
 
 	// Let the first full update land, then compare with the vmm's screendump.
 	await new Promise((r) => setTimeout(r, 2000));
@@ -179,6 +225,23 @@ try {
 	await until("help to reach the guest", () => serialCount("switch the machine off") > before);
 	log("typed help: the guest answered");
 	await page.screenshot({ path: path.join(OUT, "console-help.png") });
+
+	// "Resize desktop": the guest takes the size of the page's screen area.
+	await page.selectOption("#view", "resize");
+	const area = await page.evaluate(() => {
+		const r = document.querySelector("#screen").getBoundingClientRect();
+		return { w: Math.floor(r.width), h: Math.floor(r.height) };
+	});
+	const resized = await until("the desktop to follow the window", async () => {
+		const mode = (await control("query-displays", {})).mode;
+		return mode.width !== 800 ? { w: mode.width, h: mode.height } : null;
+	});
+	if (Math.abs(resized.w - area.w) > 8 || Math.abs(resized.h - area.h) > 8)
+		throw new Error(`the desktop became ${resized.w}x${resized.h} for a ${area.w}x${area.h} area`);
+	await new Promise((r) => setTimeout(r, 1500));
+	await page.screenshot({ path: path.join(OUT, "console-resized.png") });
+	log(`resize: the desktop follows the window (${resized.w}x${resized.h})`);
+	await page.selectOption("#view", "scale");
 	// CSP and the rest: no errors in the page.
 	const bad = problems.filter((p) => /Content Security Policy|Refused/.test(p));
 	if (bad.length)
@@ -198,16 +261,49 @@ try {
 	await kpage.goto(`${URL}/index.html?kiosk=1`);
 	await login(kpage, PASSWORD);
 	await kpage.waitForURL(/console\.html/);
-	log("kiosk: console opened by", await connected(kpage));
+	await connected(kpage);
+	log("kiosk: console opened");
 	await kpage.screenshot({ path: path.join(OUT, "kiosk.png") });
 	// The desktop drops its client (as when someone else takes it over).
 	await control("set-ticket", { protocol: "vnc", secret: "dr0pP3dX", connected: "disconnect" });
 	await kpage.waitForURL(/index\.html\?kiosk=1/, { timeout: 30000 });
 	await until("the session-ended message", async () =>
-		/session ended/.test(await kpage.textContent("#message")));
+		/session ended/.test(await message(kpage)));
 	await kpage.screenshot({ path: path.join(OUT, "kiosk-after.png") });
 	log("kiosk: disconnect went back to the login page");
 	await kctx.close();
+
+	// ---- a console link: a ticket from the API in the page's fragment ----
+	// (what a portal or a script hands a person: console.html#ticket=...)
+	const lctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 768 } });
+	const lpage = await lctx.newPage();
+	pages.push({ page: lpage, problems: [] });
+	const r = await lctx.request.post(`${URL}/api/v1/login`, { data: { user: USER, password: PASSWORD } });
+	if (r.status() !== 200)
+		throw new Error(`API login: ${r.status()}`);
+	const auth = { Authorization: "Bearer " + (await r.json()).token };
+	const c = await lctx.request.post(`${URL}/api/v1/pools/${encodeURIComponent(POOL)}/connect`,
+	                                  { headers: auth, data: { protocol: "web" } });
+	if (c.status() !== 200)
+		throw new Error(`connect: ${c.status()} ${await c.text()}`);
+	const link = `${URL}/console.html?pool=${encodeURIComponent(POOL)}#ticket=${encodeURIComponent((await c.json()).ticket)}`;
+	await lpage.goto(link);
+	await connected(lpage);
+	if (lpage.url().includes("ticket="))
+		throw new Error("the ticket stayed in the address bar");
+	log("console link: connected without a login");
+	await lctx.close();
+	// The same link a second time: the ticket was good once.
+	const rctx = await browser.newContext({ ignoreHTTPSErrors: true });
+	const rpage = await rctx.newPage();
+	pages.push({ page: rpage, problems: [] });
+	await rpage.goto(link);
+	await rpage.waitForFunction(() => document.body.dataset.state === "disconnected", null, { timeout: 30000 });
+	const said = (await rpage.textContent("#status")).trim();
+	if (!/refused/.test(said))
+		throw new Error(`a used console link: ${said}`);
+	log("console link used twice:", said);
+	await rctx.close();
 } catch (e) {
 	console.error("e2e: FAILED:", e.message);
 	for (const p of pages) {

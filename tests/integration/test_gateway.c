@@ -41,6 +41,7 @@ static struct broker b;
 static struct vm vm;
 static uint8_t key[32];
 static char conf[300];
+static char carol_totp[80]; /* carol's TOTP secret (base32) */
 
 /* ---- a small WebSocket client (RFC 6455 over TLS, HTTP/1.1) ---- */
 
@@ -222,13 +223,17 @@ static void setup(void)
 	const char *args[] = { "--config", conf, NULL };
 	const char *add[] = { "user", "add", "alice", "--password-stdin", NULL };
 	const char *add_bob[] = { "user", "add", "bob", "--password-stdin", NULL };
+	const char *add_carol[] = { "user", "add", "carol", "--password-stdin", NULL };
+	const char *add_dave[] = { "user", "add", "dave", "--password-stdin", NULL };
+	const char *totp_carol[] = { "user", "totp", "carol", NULL };
 	const char *entitle[] = { "pool", "set", "gw", "--entitle", "user:alice", NULL };
 	static const char *const vm_args[] = { "--resolution", "800x600", "--spice", "none", NULL };
 	struct broker_store *s;
 	struct broker_pool pool;
 	struct broker_user alice;
 	struct broker_vm row;
-	char path[400], err[256];
+	char path[400], err[256], out[2048];
+	const char *p;
 	FILE *f;
 	int fd;
 
@@ -236,11 +241,18 @@ static void setup(void)
 	snprintf(conf, sizeof(conf), "/tmp/vdi-it-gateway-%d.conf", (int)getpid());
 	f = fopen(conf, "w");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "[pool gw]\nsize = 0\nspares = 0\n");
+	/* Lockout after three failures, and no waits between them (the browser test locks one). */
+	fprintf(f, "[auth]\nlockout_failures = 3\nthrottle_base_ms = 0\n"
+	           "[pool gw]\nsize = 0\nspares = 0\n");
 	fclose(f);
 	ck_assert_msg(broker_start(&b, args) == 0, "vdi-broker did not start");
 	ck_assert_int_eq(broker_cli(&b, "alice's password\n", add), 0);
 	ck_assert_int_eq(broker_cli(&b, "bob's password!\n", add_bob), 0);
+	ck_assert_int_eq(broker_cli(&b, "alice's password\n", add_carol), 0);
+	ck_assert_int_eq(broker_cli(&b, "alice's password\n", add_dave), 0);
+	ck_assert_int_eq(broker_cli_capture(&b, NULL, totp_carol, out, sizeof(out)), 0);
+	p = strstr(out, "secret=");
+	ck_assert_msg(p && sscanf(p + 7, "%79[A-Z2-7]", carol_totp) == 1, "%s", out);
 	ck_assert_int_eq(broker_cli(&b, NULL, entitle), 0);
 
 	ck_assert_int_eq(vm_start(&vm, VM_NAME, vm_args), 0);
@@ -594,16 +606,18 @@ START_TEST(two_tabs_caps_and_backpressure)
 END_TEST
 
 /*
- * The web pages in headless Chromium (tests/e2e/console.mjs): log in, open
- * the desktop, compare the canvas with the vmm's screendump, type help,
- * and in kiosk mode go back to the login page when the desktop drops us.
+ * The web pages in headless Chromium (tests/e2e/console.mjs): a wrong
+ * password, a TOTP account and a locked one told so; log in, open the
+ * desktop, compare the canvas with the vmm's screendump, type help, resize
+ * the desktop to the window; in kiosk mode go back to the login page when
+ * the desktop drops us; a console link (#ticket=) works once.
  */
 START_TEST(browser_console)
 {
 	const char *src = getenv("VDI_SOURCE_DIR");
-	char script[600], modules[600], url[64], tickets[2 * PROTO_TICKET_MAX_LEN + 4];
-	char e_url[128], e_serial[400], e_control[400], e_tickets[sizeof(tickets) + 16];
-	char out[300], e_out[320], log_path[320];
+	char script[600], modules[600], url[64];
+	char e_url[128], e_serial[400], e_control[400];
+	char out[300], e_out[320], log_path[320], e_totp[120];
 	int status;
 	pid_t pid;
 
@@ -626,12 +640,10 @@ START_TEST(browser_console)
 		ck_assert_int_eq(mkdir(out, 0700), 0);
 	}
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d", b.port);
-	snprintf(tickets, sizeof(tickets), "%s,", ticket("alice", VM_NAME, 180) + 8);
-	strcat(tickets, ticket("alice", VM_NAME, 180) + 8);
 	snprintf(e_url, sizeof(e_url), "VDI_URL=%s", url);
 	snprintf(e_serial, sizeof(e_serial), "VDI_VM_SERIAL=%s", vm.serial);
 	snprintf(e_control, sizeof(e_control), "VDI_VM_CONTROL=%s", vm.sock);
-	snprintf(e_tickets, sizeof(e_tickets), "VDI_TICKETS=%s", tickets);
+	snprintf(e_totp, sizeof(e_totp), "VDI_TOTP_SECRET=%s", carol_totp);
 	snprintf(e_out, sizeof(e_out), "VDI_OUT=%s", out);
 	snprintf(log_path, sizeof(log_path), "%s/console.log", out);
 	{
@@ -642,7 +654,9 @@ START_TEST(browser_console)
 			               "VDI_POOL=gw",
 			               e_serial,
 			               e_control,
-			               e_tickets,
+			               "VDI_TOTP_USER=carol",
+			               e_totp,
+			               "VDI_LOCK_USER=dave",
 			               e_out,
 			               NULL };
 

@@ -89,7 +89,9 @@ async function connect() {
 	rfb.focusOnClick = true;
 	rfb.background = "#202124";
 	applyView();
+	let reached = false;
 	rfb.addEventListener("connect", () => {
+		reached = true;
 		state("connected", "Connected to " + t.vm);
 		rfb.focus();
 		if (isKiosk)
@@ -103,8 +105,12 @@ async function connect() {
 			goLogin("ended");
 			return;
 		}
-		state("disconnected", e.detail.clean ? "Disconnected." :
-		      "The connection to the desktop was lost. Reconnect gets a fresh one.");
+		if (!reached)
+			state("disconnected", "The console was refused: its ticket was already used, " +
+			      "has expired, or the desktop is not running.");
+		else
+			state("disconnected", e.detail.clean ? "Disconnected." :
+			      "The connection to the desktop was lost. Reconnect gets a fresh one.");
 	});
 	rfb.addEventListener("securityfailure", () => {
 		state("disconnected", "The desktop refused the connection.");
