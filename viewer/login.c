@@ -2,6 +2,7 @@
 #include "viewer/login.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,8 @@
 #define ROW_H 44
 #define ROWS_SHOWN 6
 #define LOGO_SIZE 72
-#define ERROR_LINES 3
+#define ERROR_LINES 6
+#define WRAP_LINE 200        /* bytes of one wrapped line */
 #define START_WAIT_MS 180000 /* a desktop that is starting: keep asking this long */
 
 enum login_state {
@@ -556,44 +558,89 @@ static void background(struct viewer_login *l, int w, int h)
 	}
 }
 
+/* Whether the first @len bytes of @s fit @width in @font, with @tail after them; kept in @buf. */
+static bool fits(struct viewer_text *t, enum viewer_font font, const char *s, size_t len,
+                 const char *tail, int width, char buf[WRAP_LINE])
+{
+	int w, h;
+
+	snprintf(buf, WRAP_LINE, "%.*s%s", (int)len, s, tail);
+	viewer_text_measure(t, font, buf, &w, &h);
+	return w <= width;
+}
+
+/* The UTF-8 character boundary after (or before) byte @i of @s. */
+static size_t next_char(const char *s, size_t i)
+{
+	if (s[i])
+		i++;
+	while ((s[i] & 0xc0) == 0x80)
+		i++;
+	return i;
+}
+
+static size_t prev_char(const char *s, size_t i)
+{
+	if (i > 0)
+		i--;
+	while (i > 0 && (s[i] & 0xc0) == 0x80)
+		i--;
+	return i;
+}
+
 /*
  * Split @text into at most @max lines that fit @width in @font; returns
- * how many. The last line takes the rest when there are more words.
+ * how many. Lines break between words; a word wider than a line (a
+ * certificate fingerprint, a URL) breaks between characters; when the text
+ * needs more lines than @max, the last one ends in an ellipsis.
  */
 static int wrap(struct viewer_text *t, enum viewer_font font, const char *text, int width,
-                char lines[][200], int max)
+                char lines[][WRAP_LINE], int max)
 {
 	const char *p = text;
 	int n = 0;
 
 	while (*p && n < max) {
-		size_t best = 0, len = 0;
-		int w, h;
+		char *line = lines[n];
+		size_t take = 0, next = 0;
 
-		while (p[len]) {
-			size_t next = len;
-
+		for (;;) { /* as many whole words as fit */
 			while (p[next] == ' ')
 				next++;
 			while (p[next] && p[next] != ' ')
 				next++;
-			if (next >= 199)
+			if (next >= WRAP_LINE - 8 || !fits(t, font, p, next, "", width, line))
 				break;
-			snprintf(lines[n], 200, "%.*s", (int)next, p);
-			viewer_text_measure(t, font, lines[n], &w, &h);
-			if (w > width && best > 0)
-				break;
-			best = next;
-			len = next;
-			if (w > width)
+			take = next;
+			if (!p[next])
 				break;
 		}
-		if (best == 0)
-			best = strlen(p) < 199 ? strlen(p) : 199;
-		if (n == max - 1 && p[best])
-			best = strlen(p) < 199 ? strlen(p) : 199;
-		snprintf(lines[n++], 200, "%.*s", (int)best, p);
-		p += best;
+		if (take == 0) { /* a word wider than a line: as many characters as fit, */
+			for (next = next_char(p, 0);
+			     next < WRAP_LINE - 8 && fits(t, font, p, next, "", width, line);
+			     next = next_char(p, next)) {
+				take = next;
+				if (!p[next])
+					break;
+			}
+			/* after a separator when there is one late enough ("AB:CD:" or "/path/") */
+			for (size_t i = take; p[take] && i > take / 2; i--)
+				if (strchr(":/-.,", p[i - 1])) {
+					take = i;
+					break;
+				}
+		}
+		if (take == 0)
+			take = next_char(p, 0);
+		if (n == max - 1 && p[take]) {
+			while (take > 0 && !fits(t, font, p, take, "\u2026", width, line))
+				take = prev_char(p, take);
+			snprintf(line, WRAP_LINE, "%.*s\u2026", (int)take, p);
+			return n + 1;
+		}
+		snprintf(line, WRAP_LINE, "%.*s", (int)take, p);
+		n++;
+		p += take;
 		while (*p == ' ')
 			p++;
 	}
@@ -668,7 +715,7 @@ static int panel_body(struct viewer_login *l, int x, int y, int w, bool draw)
 {
 	struct viewer_text *t = viewer_app_text(l->app);
 	int y0 = y, lh_body = viewer_text_line_height(t, VIEWER_FONT_BODY);
-	char lines[ERROR_LINES][200], sub[200];
+	char lines[ERROR_LINES][WRAP_LINE], sub[200];
 	int n;
 
 	if (l->p.logo) {

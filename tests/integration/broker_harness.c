@@ -206,6 +206,10 @@ void broker_cleanup(struct broker *b)
 	if (b->dir[0]) {
 		/* The broker leaves its VMMs running for the next start to adopt: end them. */
 		kill_vmms_under(b->dir);
+		if (getenv("VDI_KEEP_TEST_FILES")) { /* debugging: keep the data and screenshots */
+			fprintf(stderr, "kept %s and %s\n", b->dir, b->out);
+			return;
+		}
 		nftw(b->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		unlink(b->out);
 	}
