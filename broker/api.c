@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "broker/gateway.h"
 #include "proto/log.h"
 #include "proto/ticket.h"
 #include "proto/vv.h"
@@ -461,9 +462,19 @@ static void do_connect(struct broker_api *api, const struct broker_http_request 
 		                       sizeof(ticket)) < 0) {
 			broker_http_error(res, 500, "internal", "cannot issue a ticket");
 		} else {
-			reply(res, 200,
-			      json_pack("{s:s, s:s, s:s, s:I}", "vm", vm.name, "protocol", "web",
-			                "ticket", ticket, "expires", (json_int_t)t.expires));
+			json_t *ok =
+			        json_pack("{s:s, s:s, s:s, s:I}", "vm", vm.name, "protocol", "web",
+			                  "ticket", ticket, "expires", (json_int_t)t.expires);
+
+			/* A gateway on its own: where the browser opens the console. */
+			if (ok && api->cfg->gateway_url[0]) {
+				char url[BROKER_ORIGIN_MAX + sizeof(BROKER_GW_PATH)];
+
+				snprintf(url, sizeof(url), "%s%s", api->cfg->gateway_url,
+				         BROKER_GW_PATH);
+				json_object_set_new(ok, "url", json_string(url));
+			}
+			reply(res, 200, ok);
 			api->connects_ok++;
 			note_latency(api, now_s() - t0);
 			audit(api, "connect", u->name, req->source, vm.name,

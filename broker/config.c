@@ -24,12 +24,14 @@
 #endif
 
 enum opt_type {
-	OPT_PATH,   /* non-empty path, no control characters */
-	OPT_UINT,   /* decimal in min..max */
-	OPT_LISTEN, /* host:port */
-	OPT_LEVEL,  /* log level name */
-	OPT_NAME,   /* empty, or a name of broker_name_valid() */
-	OPT_LABEL,  /* 1..64 characters, no ':' or control characters */
+	OPT_PATH,    /* non-empty path, no control characters */
+	OPT_UINT,    /* decimal in min..max */
+	OPT_LISTEN,  /* host:port */
+	OPT_LEVEL,   /* log level name */
+	OPT_NAME,    /* empty, or a name of broker_name_valid() */
+	OPT_LABEL,   /* 1..64 characters, no ':' or control characters */
+	OPT_ORIGINS, /* empty, or origins (broker_origin_valid()) separated by spaces */
+	OPT_WSS_URL, /* empty, or wss://HOST[:PORT] */
 };
 
 struct opt {
@@ -79,6 +81,13 @@ static const struct opt opts[] = {
 	         "Browser console tunnels open at once, overall; more are refused."),
 	UINT_OPT("console", "max_tunnels_per_user", max_tunnels_per_user, "4", 1, 1000, NULL,
 	         "Browser console tunnels one user may have open at once."),
+	STR_OPT("console", "origins", OPT_ORIGINS, origins, "", NULL,
+	        "Web origins besides the page's own whose pages may open consoles "
+	        "(https://portal.example.org:8443, separated by spaces; at most 8)."),
+	STR_OPT("console", "gateway_url", OPT_WSS_URL, gateway_url, "", NULL,
+	        "Address of a console gateway running on its own ('vdi-broker gateway'), "
+	        "as wss://HOST[:PORT]: browsers are sent there and this broker serves no "
+	        "consoles itself. Empty: this broker is the gateway."),
 	UINT_OPT("session", "idle_timeout", idle_timeout, "1800", 60, 86400, "s",
 	         "A login session ends after this long without a request."),
 	UINT_OPT("session", "absolute_timeout", absolute_timeout, "43200", 300, 2592000, "s",
@@ -286,6 +295,57 @@ int broker_parse_listen(const char *s, char *host, size_t host_size, int *ret_po
 	return 0;
 }
 
+bool broker_origin_valid(const char *s, size_t len, const char *scheme)
+{
+	size_t n = strlen(scheme), host_len;
+	const char *host, *end = s + len, *port = NULL;
+
+	if (len > BROKER_ORIGIN_MAX)
+		return false;
+	if (len > n + 3 && strncmp(s, scheme, n) == 0 && strncmp(s + n, "://", 3) == 0)
+		host = s + n + 3;
+	else if (strcmp(scheme, "https") == 0 && len > 7 && strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else
+		return false;
+	if (*host == '[') { /* [IPv6] */
+		const char *close = memchr(host, ']', (size_t)(end - host));
+		char a[64];
+		struct in6_addr a6;
+
+		if (!close || (size_t)(close - host - 1) >= sizeof(a))
+			return false;
+		memcpy(a, host + 1, (size_t)(close - host - 1));
+		a[close - host - 1] = '\0';
+		if (inet_pton(AF_INET6, a, &a6) != 1)
+			return false;
+		if (close + 1 < end && close[1] != ':')
+			return false;
+		port = close + 1 < end ? close + 1 : NULL;
+	} else {
+		port = memchr(host, ':', (size_t)(end - host));
+		host_len = (size_t)((port ? port : end) - host);
+		if (host_len == 0 || host[0] == '.' || host[0] == '-')
+			return false;
+		for (size_t i = 0; i < host_len; i++)
+			if (!g_ascii_isalnum(host[i]) && host[i] != '.' && host[i] != '-')
+				return false;
+	}
+	if (port) {
+		char digits[8];
+		unsigned long v;
+		size_t d = (size_t)(end - port - 1);
+
+		if (d == 0 || d >= sizeof(digits))
+			return false;
+		memcpy(digits, port + 1, d);
+		digits[d] = '\0';
+		if (broker_parse_uint(digits, 1, 65535, &v) < 0)
+			return false;
+	}
+	return true;
+}
+
 static const char *level_name(int level)
 {
 	static const char *const names[] = { "err", "warn", "info", "debug" };
@@ -341,6 +401,35 @@ static int opt_set(struct broker_config *cfg, const struct opt *o, const char *v
 			return fail(why, why_size,
 			            "'%.80s' must be empty or 1-%d characters of A-Z a-z 0-9 . _ -",
 			            value, BROKER_NAME_MAX);
+		strcpy(field, value);
+		return 0;
+	case OPT_ORIGINS: {
+		size_t count = 0;
+
+		for (const char *p = value; *p;) {
+			size_t len = strcspn(p, " ");
+
+			if (len &&
+			    (++count > BROKER_ORIGINS_MAX || !broker_origin_valid(p, len, "https")))
+				return fail(why, why_size,
+				            "must be at most %d origins such as "
+				            "https://portal.example.org:8443, "
+				            "separated by spaces ('%.*s' is not one)",
+				            BROKER_ORIGINS_MAX, (int)(len > 80 ? 80 : len), p);
+			p += len;
+			while (*p == ' ')
+				p++;
+		}
+		if (n >= o->size)
+			return fail(why, why_size, "is too long");
+		strcpy(field, value);
+		return 0;
+	}
+	case OPT_WSS_URL:
+		if (n && !broker_origin_valid(value, n, "wss"))
+			return fail(why, why_size,
+			            "'%.80s' must be empty or wss://HOST[:PORT], without a path",
+			            value);
 		strcpy(field, value);
 		return 0;
 	case OPT_LABEL:

@@ -17,6 +17,8 @@
  *   [console]  ticket_lifetime     30                       5..600 s
  *              max_tunnels         256                      1..10000
  *              max_tunnels_per_user 4                       1..1000
+ *              origins             (empty: the page's own)  up to 8 https://HOST[:PORT], spaces
+ * between gateway_url         (empty: this broker)     wss://HOST[:PORT] of a gateway on its own
  *   [session]  idle_timeout        1800                     60..86400 s
  *              absolute_timeout    43200                    300..2592000 s
  *              disconnect_grace    300                      0..86400 s
@@ -62,6 +64,8 @@
 #define BROKER_CONFIG_POOLS_MAX 256
 #define BROKER_CONFIG_ENTITLE_MAX 64 /* per pool */
 #define BROKER_LISTEN_MAX 80
+#define BROKER_ORIGIN_MAX 200 /* one origin or gateway URL */
+#define BROKER_ORIGINS_MAX 8  /* allowed origins besides the page's own */
 
 struct broker_config_pool {
 	struct broker_pool pool;
@@ -87,6 +91,8 @@ struct broker_config {
 	unsigned int ticket_lifetime;
 	unsigned int max_tunnels;
 	unsigned int max_tunnels_per_user;
+	char origins[BROKER_ORIGINS_MAX * (BROKER_ORIGIN_MAX + 1)]; /* space-separated */
+	char gateway_url[BROKER_ORIGIN_MAX + 1];
 	/* [session] */
 	unsigned int idle_timeout;
 	unsigned int absolute_timeout;
@@ -165,6 +171,13 @@ int broker_parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 int broker_parse_bool(const char *s, bool *ret);
 /* "IPv4:PORT" or "[IPv6]:PORT", port 1..65535; host without brackets. */
 int broker_parse_listen(const char *s, char *host, size_t host_size, int *ret_port);
+
+/*
+ * Whether the @len bytes at @s are SCHEME://HOST[:PORT] with nothing after
+ * (no path, query or user), HOST a DNS name, an IPv4 address or [IPv6],
+ * PORT 1..65535; @scheme is "https" or "wss", and "https" also takes "http".
+ */
+bool broker_origin_valid(const char *s, size_t len, const char *scheme);
 
 /*
  * Set pool key @key of @p from text, as the [pool NAME] groups do:

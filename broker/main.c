@@ -2,8 +2,9 @@
 /*
  * vdi-broker: log people in and hand them desktops.
  *
- * Without a command it runs the broker; with one (user, pool, session, vm)
- * it administers the store and exits. Exit status: 0 done, 1 failure,
+ * Without a command it runs the broker; with "gateway" only the browser
+ * console gateway; with another (user, pool, session, vm) it administers
+ * the store and exits. Exit status: 0 done, 1 failure,
  * 2 bad arguments or configuration.
  */
 #include <errno.h>
@@ -23,11 +24,18 @@
 #include "broker/store.h"
 #include "proto/log.h"
 
+enum start_mode {
+	START_INIT,    /* set the store up and exit */
+	START_BROKER,  /* set it up and run the broker */
+	START_GATEWAY, /* run the console gateway alone on the broker's store */
+};
+
 /*
- * Bring the store to what the configuration asks for, then (with @serve)
- * run the broker until a signal stops it. Returns an exit status.
+ * Bring the store to what the configuration asks for (a gateway on its own
+ * leaves that to the broker), then run until a signal stops it. Returns an
+ * exit status.
  */
-static int start(const struct broker_config *cfg, bool serve)
+static int start(const struct broker_config *cfg, enum start_mode mode)
 {
 	struct broker_store *store = NULL;
 	struct broker_auth *auth = NULL;
@@ -46,6 +54,10 @@ static int start(const struct broker_config *cfg, bool serve)
 	r = broker_auth_new(store, &p, &auth);
 	if (r < 0) {
 		log_err("cannot set up logins: %s", strerror(-r));
+		goto out;
+	}
+	if (mode == START_GATEWAY) {
+		status = broker_server_run(cfg, store, auth, BROKER_SERVE_GATEWAY);
 		goto out;
 	}
 	r = broker_setup_pools(cfg, store, broker_auth_now(auth), err, sizeof(err));
@@ -69,7 +81,8 @@ static int start(const struct broker_config *cfg, bool serve)
 		goto out;
 	}
 	log_info("store ready: %s/%s", cfg->data_dir, cfg->database);
-	status = serve ? broker_server_run(cfg, store, auth) : BROKER_EXIT_OK;
+	status = mode == START_BROKER ? broker_server_run(cfg, store, auth, BROKER_SERVE_ALL)
+	                              : BROKER_EXIT_OK;
 out:
 	broker_auth_free(auth);
 	broker_store_close(store);
@@ -97,13 +110,15 @@ int main(int argc, char **argv)
 		return -r;
 	vdi_log_init("vdi-broker", cfg.log_level);
 	if (cmd < argc && strcmp(argv[cmd], "init") == 0 && cmd + 1 == argc) {
-		r = start(&cfg, false);
+		r = start(&cfg, START_INIT);
 		if (r == BROKER_EXIT_OK)
 			printf("vdi-broker: initialised %s\n", cfg.data_dir);
+	} else if (cmd < argc && strcmp(argv[cmd], "gateway") == 0 && cmd + 1 == argc) {
+		r = start(&cfg, START_GATEWAY);
 	} else if (cmd < argc) {
 		r = broker_cli_run(&cfg, argc - cmd, argv + cmd, STDIN_FILENO, stdout, stderr);
 	} else {
-		r = start(&cfg, true);
+		r = start(&cfg, START_BROKER);
 	}
 	broker_config_free(&cfg);
 	return r;

@@ -12,6 +12,8 @@
 //                     with the same password as VDI_USER
 //   VDI_LOCK_USER     a user this test locks out with wrong passwords
 //   VDI_OUT           a directory for screenshots
+//   VDI_E2E_PART      "all" (the default), or "gateway": only open the console
+//                     through the gateway on its own at VDI_GATEWAY_URL
 //
 // Exit 0 when everything held, 1 with the reason otherwise.
 import { chromium } from "playwright-core";
@@ -152,7 +154,34 @@ const browser = await chromium.launch({
 });
 let failed = false;
 const pages = [];
-try {
+
+// The console through a gateway running on its own: the page's WebSocket
+// goes to the gateway's address, and the desktop answers.
+async function throughGateway() {
+	const gateway = env("VDI_GATEWAY_URL");
+	const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 768 } });
+	const page = await ctx.newPage();
+	const sockets = [];
+	page.on("websocket", (ws) => sockets.push(ws.url()));
+	pages.push({ page, problems: [] });
+	await page.goto(`${URL}/`);
+	await login(page, PASSWORD);
+	await page.waitForURL(/desktops\.html/);
+	await page.click(`a[data-pool="${POOL}"]`);
+	await connected(page);
+	if (!sockets.length || !sockets[0].startsWith(`${gateway}/api/v1/console?ticket=`))
+		throw new Error(`the console's WebSocket went to ${sockets.join(", ") || "nowhere"}`);
+	const before = serialCount("switch the machine off");
+	await page.keyboard.type("help");
+	await page.keyboard.press("Enter");
+	await until("help to reach the guest", () => serialCount("switch the machine off") > before);
+	await page.screenshot({ path: path.join(OUT, "gateway.png") });
+	log("console through the gateway at", gateway, ": the guest answered");
+	await ctx.close();
+}
+
+// Everything else: logins, the console, kiosk mode, console links.
+async function allParts() {
 	// ---- a person at a desktop browser ----
 	const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
 	const page = await ctx.newPage();
@@ -304,6 +333,13 @@ try {
 		throw new Error(`a used console link: ${said}`);
 	log("console link used twice:", said);
 	await rctx.close();
+}
+
+try {
+	if ((process.env.VDI_E2E_PART || "all") === "gateway")
+		await throughGateway();
+	else
+		await allParts();
 } catch (e) {
 	console.error("e2e: FAILED:", e.message);
 	for (const p of pages) {

@@ -118,6 +118,24 @@ int broker_start(struct broker *b, const char *const *extra)
 	return wait_serving(b, 0);
 }
 
+int broker_start_gateway(struct broker *g, const struct broker *b, const char *const *extra)
+{
+	const char *args[40];
+	int n = 0;
+
+	memset(g, 0, sizeof(*g));
+	snprintf(g->dir, sizeof(g->dir), "%s", b->dir);
+	snprintf(g->out, sizeof(g->out), "%s.gateway.out", b->dir);
+	for (int i = 0; extra && extra[i] && n < 38; i++)
+		args[n++] = extra[i];
+	args[n++] = "gateway";
+	args[n] = NULL;
+	g->pid = spawn_broker(g, args, false);
+	if (g->pid < 0)
+		return -errno;
+	return wait_serving(g, 0);
+}
+
 int broker_restart(struct broker *b, const char *const *extra)
 {
 	FILE *f = fopen(b->out, "re");

@@ -31,6 +31,13 @@ int broker_start(struct broker *b, const char *const *extra);
 /* Start it again on the same data directory and port (a restart). */
 int broker_restart(struct broker *b, const char *const *extra);
 
+/*
+ * Start "vdi-broker ARGS... gateway" (the console gateway on its own) on
+ * @b's data directory and any free port, into @g; 0 or -errno. Stop it
+ * with broker_stop(@g), then unlink(@g->out).
+ */
+int broker_start_gateway(struct broker *g, const struct broker *b, const char *const *extra);
+
 /* SIGTERM and wait; the exit status, or -1. */
 int broker_stop(struct broker *b);
 

@@ -74,9 +74,10 @@ static int ws_fill(struct ws *w)
  * (NULL: no Origin header), subprotocol @proto (NULL: none). Returns the
  * HTTP status (101 when upgraded) or 0 when the server closed without one.
  */
-static int ws_open(struct ws *w, const char *query, const char *origin, const char *proto)
+static int ws_open_at(struct ws *w, int port, const char *query, const char *origin,
+                      const char *proto)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)b.port) };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	struct timeval tv = { .tv_sec = 30 };
 	char req[2048], *end;
 	int status = 0;
@@ -96,7 +97,7 @@ static int ws_open(struct ws *w, const char *query, const char *origin, const ch
 	         "GET /api/v1/console%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
 	         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 	         "Sec-WebSocket-Version: 13\r\n%s%s%s%s%s%s\r\n",
-	         query, b.port, proto ? "Sec-WebSocket-Protocol: " : "", proto ? proto : "",
+	         query, port, proto ? "Sec-WebSocket-Protocol: " : "", proto ? proto : "",
 	         proto ? "\r\n" : "", origin ? "Origin: " : "", origin ? origin : "",
 	         origin ? "\r\n" : "");
 	ck_assert_int_eq(SSL_write(w->ssl, req, (int)strlen(req)), (int)strlen(req));
@@ -113,6 +114,12 @@ static int ws_open(struct ws *w, const char *query, const char *origin, const ch
 	w->in_len -= (size_t)((uint8_t *)end - w->in);
 	memmove(w->in, end, w->in_len);
 	return status;
+}
+
+/* A console WebSocket to the broker, as a browser opens it; the HTTP status. */
+static int ws_open(struct ws *w, const char *query, const char *origin, const char *proto)
+{
+	return ws_open_at(w, b.port, query, origin, proto);
 }
 
 static void ws_close(struct ws *w)
@@ -606,16 +613,14 @@ START_TEST(two_tabs_caps_and_backpressure)
 END_TEST
 
 /*
- * The web pages in headless Chromium (tests/e2e/console.mjs): a wrong
- * password, a TOTP account and a locked one told so; log in, open the
- * desktop, compare the canvas with the vmm's screendump, type help, resize
- * the desktop to the window; in kiosk mode go back to the login page when
- * the desktop drops us; a console link (#ticket=) works once.
+ * Run tests/e2e/console.mjs in headless Chromium against the broker, the
+ * part @part of it ("all", or "gateway": the console through the gateway
+ * on its own at @gateway_url); fails the test when the script does.
  */
-START_TEST(browser_console)
+static void run_browser(const char *part, const char *gateway_url)
 {
 	const char *src = getenv("VDI_SOURCE_DIR");
-	char script[600], modules[600], url[64];
+	char script[600], modules[600], url[64], e_part[64], e_gateway[200];
 	char e_url[128], e_serial[400], e_control[400];
 	char out[300], e_out[320], log_path[320], e_totp[120];
 	int status;
@@ -636,7 +641,7 @@ START_TEST(browser_console)
 		snprintf(out, sizeof(out), "%s", getenv("VDI_E2E_OUT"));
 		mkdir(out, 0755);
 	} else {
-		snprintf(out, sizeof(out), "%s/e2e", b.dir);
+		snprintf(out, sizeof(out), "%s/e2e-%s", b.dir, part);
 		ck_assert_int_eq(mkdir(out, 0700), 0);
 	}
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d", b.port);
@@ -645,7 +650,10 @@ START_TEST(browser_console)
 	snprintf(e_control, sizeof(e_control), "VDI_VM_CONTROL=%s", vm.sock);
 	snprintf(e_totp, sizeof(e_totp), "VDI_TOTP_SECRET=%s", carol_totp);
 	snprintf(e_out, sizeof(e_out), "VDI_OUT=%s", out);
-	snprintf(log_path, sizeof(log_path), "%s/console.log", out);
+	snprintf(e_part, sizeof(e_part), "VDI_E2E_PART=%s", part);
+	snprintf(e_gateway, sizeof(e_gateway), "VDI_GATEWAY_URL=%s",
+	         gateway_url ? gateway_url : "");
+	snprintf(log_path, sizeof(log_path), "%s/console-%s.log", out, part);
 	{
 		const char *argv[] = { "node", script, NULL };
 		const char *envp[] = { e_url,
@@ -658,6 +666,8 @@ START_TEST(browser_console)
 			               e_totp,
 			               "VDI_LOCK_USER=dave",
 			               e_out,
+			               e_part,
+			               e_gateway,
 			               NULL };
 
 		pid = harness_spawn(argv, envp, log_path);
@@ -676,6 +686,140 @@ START_TEST(browser_console)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	              "the browser test failed (its output is above)");
 }
+
+/*
+ * The web pages in headless Chromium: a wrong password, a TOTP account and
+ * a locked one told so; log in, open the desktop, compare the canvas with
+ * the vmm's screendump, type help, resize the desktop to the window; in
+ * kiosk mode go back to the login page when the desktop drops us; a
+ * console link (#ticket=) works once.
+ */
+START_TEST(browser_console)
+{
+	run_browser("all", NULL);
+}
+END_TEST
+
+/*
+ * The gateway as a process of its own ("vdi-broker gateway", its own port,
+ * the broker's data directory), the broker sending browsers there
+ * ([console] gateway_url) and serving no consoles itself.
+ */
+START_TEST(gateway_on_its_own)
+{
+	const char *args[] = { "--config", conf, NULL };
+	char gw_conf[320], gw_origin[64], gateway_url[64], want[128], auth[600];
+	const char *gw_args[] = { "--config", gw_conf, NULL };
+	const char *web = "{\"protocol\":\"web\"}", *token;
+	struct broker g;
+	struct http_reply r;
+	struct ws w;
+	unsigned int width, height;
+	json_t *j;
+	char ticket_q[PROTO_TICKET_MAX_LEN + 16];
+	FILE *f;
+	int st;
+
+	/* The gateway lets in pages from the broker's origin. */
+	snprintf(gw_conf, sizeof(gw_conf), "%s.gateway", conf);
+	f = fopen(gw_conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[console]\norigins = https://portal.example.org %s\n", origin());
+	fclose(f);
+	ck_assert_msg(broker_start_gateway(&g, &b, gw_args) == 0, "the gateway did not start");
+	snprintf(gw_origin, sizeof(gw_origin), "https://127.0.0.1:%d", g.port);
+	snprintf(gateway_url, sizeof(gateway_url), "wss://127.0.0.1:%d", g.port);
+
+	/* The broker again, now sending browsers to that gateway. */
+	ck_assert_int_eq(broker_stop(&b), 0);
+	f = fopen(conf, "a");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[console]\ngateway_url = %s\n", gateway_url);
+	fclose(f);
+	ck_assert_msg(broker_restart(&b, args) == 0, "the broker did not start again");
+
+	/* connect names the gateway; the broker itself serves no console. */
+	token = broker_login(&b, "alice", "alice's password", &st);
+	ck_assert_msg(token, "login: %d", st);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", token);
+	/* (while the restarted broker takes the running VM over: 503, try again) */
+	for (int i = 0;; i++) {
+		ck_assert_int_eq(broker_http(&b, "POST", "/api/v1/pools/gw/connect", auth, web,
+		                             strlen(web), &r),
+		                 0);
+		if (r.status != 503 || i == 100)
+			break;
+		http_reply_free(&r);
+		usleep(200000);
+	}
+	ck_assert_msg(r.status == 200, "connect: %d %s", r.status, r.body);
+	j = http_json(&r);
+	snprintf(want, sizeof(want), "%s/api/v1/console", gateway_url);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "url")), want);
+	snprintf(ticket_q, sizeof(ticket_q), "?ticket=%s",
+	         json_string_value(json_object_get(j, "ticket")));
+	json_decref(j);
+	http_reply_free(&r);
+	ck_assert_int_ne(ws_open(&w, ticket_q, origin(), "vdi-console"), 101);
+	ws_close(&w);
+
+	/* At the gateway: a page from elsewhere is refused... */
+	ck_assert_int_ne(ws_open_at(&w, g.port, ticket_q, "https://evil.example", "vdi-console"),
+	                 101);
+	ws_close(&w);
+	/* ...the broker's page gets the desktop, keys reach the guest... */
+	ck_assert_int_eq(ws_open_at(&w, g.port, ticket_q, origin(), "vdi-console"), 101);
+	rfb_handshake(&w, &width, &height);
+	ck_assert_uint_eq(width, 800);
+	key_event(&w, 'u');
+	key_event(&w, 'n');
+	key_event(&w, 'a');
+	key_event(&w, 'm');
+	key_event(&w, 'e');
+	key_event(&w, 0xff0d);
+	ck_assert_msg(vm_wait_serial(&vm, " x86_64", 1, WAIT_MS) == 0,
+	              "uname did not reach the guest; serial:\n%s", vm_serial(&vm));
+	ws_close(&w);
+	/* ...once; the other configured origin and the gateway's own are allowed. */
+	ck_assert_int_ne(ws_open_at(&w, g.port, ticket_q, origin(), "vdi-console"), 101);
+	ws_close(&w);
+	ck_assert_int_eq(ws_open_at(&w, g.port, ticket("alice", VM_NAME, 30),
+	                            "https://portal.example.org", "vdi-console"),
+	                 101);
+	ws_close(&w);
+	ck_assert_int_eq(
+	        ws_open_at(&w, g.port, ticket("alice", VM_NAME, 30), gw_origin, "vdi-console"),
+	        101);
+	ws_close(&w);
+	/* Nothing else is served there. */
+	{
+		struct broker at_gw = b;
+
+		at_gw.port = g.port;
+		ck_assert_int_eq(broker_http(&at_gw, "GET", "/", NULL, NULL, 0, &r), 0);
+		ck_assert_int_eq(r.status, 404);
+		http_reply_free(&r);
+		ck_assert_int_eq(broker_http(&at_gw, "POST", "/api/v1/login", NULL,
+		                             "{\"user\":\"alice\",\"password\":\"x\"}", 29, &r),
+		                 0);
+		ck_assert_int_eq(r.status, 404);
+		http_reply_free(&r);
+	}
+
+	/* And in a browser: the console page opens its WebSocket at the gateway. */
+	run_browser("gateway", gateway_url);
+
+	/* Its tunnels are in the broker's audit log. */
+	{
+		char *audit = audit_text();
+
+		ck_assert_msg(strstr(audit, "console.open user=alice vm=" VM_NAME), "%s", audit);
+		free(audit);
+	}
+	ck_assert_int_eq(broker_stop(&g), 0);
+	unlink(g.out);
+	unlink(gw_conf);
+}
 END_TEST
 
 int main(void)
@@ -693,6 +837,7 @@ int main(void)
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, two_tabs_caps_and_backpressure);
 	tcase_add_test(tc, browser_console);
+	tcase_add_test(tc, gateway_on_its_own);
 	suite_add_tcase(s, tc);
 	return harness_run(s);
 }

@@ -83,7 +83,10 @@ async function connect() {
 		state("disconnected", describe(e));
 		return;
 	}
-	const url = "wss://" + location.host + "/api/v1/console?ticket=" + encodeURIComponent(t.ticket);
+	// The broker's own gateway, or the one it names ([console] gateway_url).
+	const gateway = typeof t.url === "string" && /^wss:\/\/[^/?#]+\/api\/v1\/console$/.test(t.url) ?
+		t.url : "wss://" + location.host + "/api/v1/console";
+	const url = gateway + "?ticket=" + encodeURIComponent(t.ticket);
 	$("screen").replaceChildren();
 	rfb = new RFB($("screen"), url, { wsProtocols: ["vdi-console"] });
 	rfb.focusOnClick = true;

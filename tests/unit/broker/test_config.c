@@ -116,6 +116,8 @@ START_TEST(full_file)
 	           "tls_cert = /etc/vdi/cert.pem\n"
 	           "[console]\nticket_lifetime = 60\nmax_tunnels = 1000\n"
 	           "max_tunnels_per_user = 600\n"
+	           "origins = https://portal.example.org  http://[2001:db8::1]:8080\n"
+	           "gateway_url = wss://gw.example.org:8444\n"
 	           "[session]\nidle_timeout=900\nabsolute_timeout=3600\ndisconnect_grace=0\n"
 	           "[auth]\nlockout_failures=10\nlockout_duration=600\npam_service=vdi\n"
 	           "default_group=\ntotp_issuer=Example Corp\nargon2_memory=65536\n"
@@ -140,6 +142,8 @@ START_TEST(full_file)
 	ck_assert_uint_eq(cfg.ticket_lifetime, 60);
 	ck_assert_uint_eq(cfg.max_tunnels, 1000);
 	ck_assert_uint_eq(cfg.max_tunnels_per_user, 600);
+	ck_assert_str_eq(cfg.origins, "https://portal.example.org  http://[2001:db8::1]:8080");
+	ck_assert_str_eq(cfg.gateway_url, "wss://gw.example.org:8444");
 	ck_assert_uint_eq(cfg.disconnect_grace, 0);
 	ck_assert_uint_eq(cfg.lockout_failures, 10);
 	ck_assert_str_eq(cfg.pam_service, "vdi");
@@ -189,6 +193,13 @@ START_TEST(bad_values_name_file_group_and_key)
 		{ "[console]\nticket_lifetime = 4\n", "[console] ticket_lifetime:" },
 		{ "[console]\nmax_tunnels = 0\n", "[console] max_tunnels:" },
 		{ "[console]\nmax_tunnels_per_user = 1001\n", "[console] max_tunnels_per_user:" },
+		{ "[console]\norigins = https://a.example/path\n", "[console] origins:" },
+		{ "[console]\norigins = portal.example.org\n", "[console] origins:" },
+		{ "[console]\norigins = https://a https://b https://c https://d https://e "
+		  "https://f https://g https://h https://i\n",
+		  "[console] origins: must be at most 8" },
+		{ "[console]\ngateway_url = https://gw.example.org\n", "[console] gateway_url:" },
+		{ "[console]\ngateway_url = wss://gw.example.org/api\n", "[console] gateway_url:" },
 		{ "[session]\nidle_timeout = 59\n", "[session] idle_timeout:" },
 		{ "[http]\nlisten = localhost:8443\n", "[http] listen:" },
 		{ "[http]\nlisten = 127.0.0.1\n", "[http] listen:" },
@@ -395,6 +406,35 @@ START_TEST(shared_parsers)
 	ck_assert_int_eq(broker_parse_listen("[]:80", host, sizeof(host), &port), -EINVAL);
 	ck_assert_int_eq(broker_parse_listen("[1.2.3.4]:80", host, sizeof(host), &port), -EINVAL);
 	ck_assert_int_eq(broker_parse_listen(":80", host, sizeof(host), &port), -EINVAL);
+	{
+		static const char *const good[] = { "https://a.example", "https://a.example:8443",
+			                            "http://10.0.0.1:80", "https://[::1]:8443",
+			                            "https://[2001:db8::2]" };
+		static const char *const bad[] = { "https://",
+			                           "https://:80",
+			                           "https://a.example:",
+			                           "https://a.example:0",
+			                           "https://a.example:65536",
+			                           "https://a.example/",
+			                           "https://a.example?x",
+			                           "https://user@a.example",
+			                           "https://[::1",
+			                           "https://[zz]:80",
+			                           "https://[::1]x",
+			                           "ftp://a.example",
+			                           "https://-a.example",
+			                           "wss://a.example" };
+
+		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+			ck_assert_msg(broker_origin_valid(good[i], strlen(good[i]), "https"), "%s",
+			              good[i]);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			ck_assert_msg(!broker_origin_valid(bad[i], strlen(bad[i]), "https"), "%s",
+			              bad[i]);
+		ck_assert(broker_origin_valid("wss://gw:8444", 13, "wss"));
+		ck_assert(!broker_origin_valid("https://gw:8444", 15, "wss"));
+		ck_assert(!broker_origin_valid("http://gw:8444", 14, "wss"));
+	}
 }
 END_TEST
 
