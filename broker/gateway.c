@@ -494,7 +494,8 @@ static void tunnel_close(struct tunnel *t, uint16_t status, const char *reason, 
 		broker_gw_buf_consume(&t->to_browser, t->to_browser.len);
 	if (t->ws) {
 		lws_callback_on_writable(t->ws);
-		/* A stuck peer; HTTP/2 streams (immortal to lws) end with their connection. */
+		/* A stuck peer (an HTTP/2 stream, were h2 offered, would end with its connection).
+		 */
 		if (lws_get_network_wsi(t->ws) == t->ws)
 			lws_set_timeout(t->ws, PENDING_TIMEOUT_USER_OK, 5);
 	}

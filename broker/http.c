@@ -476,7 +476,17 @@ int broker_http_new(const struct broker_http_config *cfg, struct broker_http **r
 	info.mounts = &h->mounts[0];
 	info.ssl_cert_filepath = cfg->cert_path;
 	info.ssl_private_key_filepath = cfg->key_path;
-	info.alpn = "h2,http/1.1";
+	/*
+	 * HTTP/1.1 only. With h2 offered, browsers carry the console's
+	 * WebSocket inside the page's HTTP/2 connection (RFC 8441, which
+	 * libwebsockets announces and cannot be told not to); libwebsockets
+	 * 4.1 then loses 224 bytes for every such upgrade the gateway refuses,
+	 * and h2's own flow-control windows sit between the tunnel and its
+	 * back-pressure. Over HTTP/1.1 each tunnel is a connection of its own,
+	 * as with websockify and Guacamole, and the few small page files lose
+	 * nothing that matters.
+	 */
+	info.alpn = "http/1.1";
 	info.user = h;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_GLIB |
 	               LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
