@@ -313,11 +313,11 @@ def tree(pid):
                 kids.setdefault(ppid, []).append(int(d))
             except (FileNotFoundError, ProcessLookupError, IndexError):
                 pass
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
+    out, unvisited = [], [pid]
+    while unvisited:
+        p = unvisited.pop()
         out.append(p)
-        todo.extend(kids.get(p, []))
+        unvisited.extend(kids.get(p, []))
     return out
 
 

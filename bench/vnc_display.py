@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import Control
+from benchlib import Control, tail
 
 RAM_MIB = 64
 VRAM_MIB = 16
@@ -63,14 +63,6 @@ def free_port(lo=None, hi=None):
                 continue
             return s.getsockname()[1]
     raise RuntimeError("no free TCP port")
-
-
-def tail(path, n=5):
-    try:
-        with open(path, errors="replace") as f:
-            return " | ".join(f.read().strip().splitlines()[-n:])
-    except FileNotFoundError:
-        return ""
 
 
 def serial_has(path, text):
