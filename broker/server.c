@@ -180,7 +180,7 @@ int broker_server_run(const struct broker_config *cfg, struct broker_store *stor
 		r = make_gateway(cfg, store, auth, ticket_key, &gw);
 	OPENSSL_cleanse(ticket_key, sizeof(ticket_key));
 	if (r < 0) {
-		log_err("cannot set up the API: %s", strerror(-r));
+		log_err("cannot set up the API or the console gateway: %s", strerror(-r));
 		goto out;
 	}
 	memset(&hc, 0, sizeof(hc));
