@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -36,7 +38,10 @@ struct viewer_broker {
 	char user[VIEWER_BROKER_NAME_MAX + 1];
 	GList *jobs; /* started, callback not yet run */
 	int next_id;
-	bool freed; /* viewer_broker_free() ran while jobs were out */
+	int stop_fd; /* eventfd: readable once viewer_broker_free() abandons the calls */
+	GMutex lock; /* guards running */
+	GCond returned;
+	int running; /* calls whose thread has not yet handed its result to the main loop */
 };
 
 static const char *const op_names[] = {
@@ -60,27 +65,73 @@ int viewer_broker_new(const struct viewer_https_target *t, struct viewer_broker 
 		}
 	}
 	b->t.ca_file = b->ca_file;
+	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->stop_fd < 0) {
+		int e = -errno;
+
+		free(b->ca_file);
+		free(b);
+		return e;
+	}
+	g_mutex_init(&b->lock);
+	g_cond_init(&b->returned);
 	*ret = b;
 	return 0;
 }
 
-static void really_free(struct viewer_broker *b)
+/* Wait up to @ms for every call's thread to return; how many have not. */
+static int wait_returned(struct viewer_broker *b, int ms)
 {
-	OPENSSL_cleanse(b->token, sizeof(b->token));
-	free(b->ca_file);
-	free(b);
+	gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
+	int left;
+
+	g_mutex_lock(&b->lock);
+	while (b->running > 0 && g_cond_wait_until(&b->returned, &b->lock, deadline))
+		;
+	left = b->running;
+	g_mutex_unlock(&b->lock);
+	return left;
 }
 
-void viewer_broker_free(struct viewer_broker *b)
+static void job_free(struct job *j);
+static void log_result(const struct job *j);
+
+void viewer_broker_free(struct viewer_broker *b, int logout_ms)
 {
+	bool logout = false;
+
 	if (!b)
 		return;
-	for (GList *l = b->jobs; l; l = l->next)
-		((struct job *)l->data)->cancelled = true;
-	if (b->jobs)
-		b->freed = true; /* the last job to come back frees it */
-	else
-		really_free(b);
+	for (GList *l = b->jobs; l; l = l->next) {
+		struct job *j = l->data;
+
+		j->cancelled = true;
+		logout |= j->r.op == VIEWER_BROKER_LOGOUT;
+	}
+	if (logout && wait_returned(b, logout_ms) > 0)
+		log_info("broker: the logout did not finish within %d ms", logout_ms);
+	/*
+	 * Abandon the rest, and wait for their threads: one still inside
+	 * OpenSSL while the process exits would race OpenSSL's own clean-up.
+	 */
+	if (eventfd_write(b->stop_fd, 1) < 0 || wait_returned(b, VIEWER_BROKER_STOP_MS) > 0) {
+		/* Stuck in a host name lookup: leave the client to the process's end. */
+		log_warn("broker: a call is still running; leaving it");
+		return;
+	}
+	/* Every thread has queued its job_done(); take those back, with no callback. */
+	for (GList *l = b->jobs; l; l = l->next) {
+		g_source_remove_by_user_data(l->data);
+		log_result(l->data);
+		job_free(l->data);
+	}
+	g_list_free(b->jobs);
+	OPENSSL_cleanse(b->token, sizeof(b->token));
+	close(b->stop_fd);
+	g_mutex_clear(&b->lock);
+	g_cond_clear(&b->returned);
+	free(b->ca_file);
+	free(b);
 }
 
 bool viewer_broker_logged_in(const struct viewer_broker *b)
@@ -265,18 +316,23 @@ int viewer_broker_session(const struct viewer_broker_result *r, struct viewer_se
 
 /* ---- calls ---- */
 
+static void log_result(const struct job *j)
+{
+	if (j->r.err)
+		log_info("broker: %s: %s", op_names[j->r.op], j->r.message);
+	else if (j->r.status >= 300)
+		log_info("broker: %s: %s (%d) %s", op_names[j->r.op], j->r.code, j->r.status,
+		         j->r.message);
+	else
+		log_info("broker: %s: ok", op_names[j->r.op]);
+}
+
 static gboolean job_done(gpointer data)
 {
 	struct job *j = data;
 	struct viewer_broker *b = j->b;
 
 	b->jobs = g_list_remove(b->jobs, j);
-	if (b->freed) {
-		if (!b->jobs)
-			really_free(b);
-		job_free(j);
-		return G_SOURCE_REMOVE;
-	}
 	if (j->r.err == 0 && j->r.status == 401 && j->r.op != VIEWER_BROKER_LOGIN)
 		viewer_broker_forget(b); /* the token is no longer good */
 	if (!j->cancelled && j->r.op == VIEWER_BROKER_LOGIN && j->r.status == 200) {
@@ -293,13 +349,7 @@ static gboolean job_done(gpointer data)
 			         "the login answer has no token");
 		}
 	}
-	if (j->r.err)
-		log_info("broker: %s: %s", op_names[j->r.op], j->r.message);
-	else if (j->r.status >= 300)
-		log_info("broker: %s: %s (%d) %s", op_names[j->r.op], j->r.code, j->r.status,
-		         j->r.message);
-	else
-		log_info("broker: %s: ok", op_names[j->r.op]);
+	log_result(j);
 	if (!j->cancelled && j->fn)
 		j->fn(j->opaque, &j->r);
 	job_free(j);
@@ -309,12 +359,13 @@ static gboolean job_done(gpointer data)
 static gpointer job_run(gpointer data)
 {
 	struct job *j = data;
+	struct viewer_broker *b = j->b;
 	struct viewer_https_reply reply = { 0 };
 	struct viewer_broker_result *r = &j->r;
 	int e;
 
-	e = viewer_https_request(&j->t, j->method, j->path, j->headers, j->body, j->body_len,
-	                         &reply, r->message, sizeof(r->message));
+	e = viewer_https_request(&j->t, j->b->stop_fd, j->method, j->path, j->headers, j->body,
+	                         j->body_len, &reply, r->message, sizeof(r->message));
 	r->retry_after = -1;
 	if (e < 0) {
 		r->err = e;
@@ -337,7 +388,16 @@ static gpointer job_run(gpointer data)
 		}
 	}
 	viewer_https_reply_clear(&reply);
+	/*
+	 * Queued under the lock, so that viewer_broker_free() finds it queued
+	 * once it sees the thread returned. From g_idle_add() on, the main
+	 * thread may free @j: only @b is used after it.
+	 */
+	g_mutex_lock(&b->lock);
 	g_idle_add(job_done, j);
+	b->running--;
+	g_cond_signal(&b->returned);
+	g_mutex_unlock(&b->lock);
 	return NULL;
 }
 
@@ -379,10 +439,16 @@ static int start(struct viewer_broker *b, enum viewer_broker_op op, const char *
 	b->jobs = g_list_prepend(b->jobs, j);
 	if (ret)
 		*ret = j;
+	g_mutex_lock(&b->lock);
+	b->running++;
+	g_mutex_unlock(&b->lock);
 	th = g_thread_try_new("broker-call", job_run, j, &error);
 	if (!th) {
 		log_warn("cannot start a thread for the broker: %s", error->message);
 		g_error_free(error);
+		g_mutex_lock(&b->lock);
+		b->running--;
+		g_mutex_unlock(&b->lock);
 		b->jobs = g_list_remove(b->jobs, j);
 		job_free(j);
 		return -EAGAIN;

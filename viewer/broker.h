@@ -58,11 +58,16 @@ struct viewer_broker;
  */
 int viewer_broker_new(const struct viewer_https_target *t, struct viewer_broker **ret);
 
+/* How long viewer_broker_free() waits for abandoned calls' threads to return. */
+#define VIEWER_BROKER_STOP_MS 2000
+
 /*
- * Free the client. Calls still running finish on their threads and their
- * callbacks are not made. NULL is a no-op.
+ * Free the client; no callback is made after this. A logout still running
+ * is given up to @logout_ms to reach the broker; every other call is
+ * abandoned, and its thread waited for (up to VIEWER_BROKER_STOP_MS), so
+ * none is left inside OpenSSL when the process exits. NULL is a no-op.
  */
-void viewer_broker_free(struct viewer_broker *b);
+void viewer_broker_free(struct viewer_broker *b, int logout_ms);
 
 /*
  * Start a call; @fn(@opaque, result) follows on the main thread unless the

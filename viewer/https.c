@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -13,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -121,16 +119,50 @@ int viewer_https_parse_fingerprint(const char *text, uint8_t out[VIEWER_FINGERPR
 
 /* ---- the connection ---- */
 
-static void set_timeouts(int fd, int ms)
-{
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+/* How one request waits: its socket, the descriptor that abandons it, how long each step may take.
+ */
+struct io {
+	int fd;
+	int cancel_fd; /* -1: none (poll() skips a negative descriptor) */
+	int timeout_ms;
+};
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+/*
+ * Wait until @io's socket is ready for @events: 0, -ETIMEDOUT when the
+ * step's time is up, -ECANCELED once the cancel descriptor is readable.
+ */
+static int io_wait(const struct io *io, short events)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = io->fd, .events = events },
+		{ .fd = io->cancel_fd, .events = POLLIN },
+	};
+	int r;
+
+	do
+		r = poll(pfd, 2, io->timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (pfd[1].revents)
+		return -ECANCELED;
+	return r == 0 ? -ETIMEDOUT : 0;
 }
 
-/* A connected TCP socket to @t, within the timeout; fd or -errno. */
-static int tcp_connect(const struct viewer_https_target *t, int timeout_ms, char *err,
+/* The reason for an io_wait() failure, for a person. */
+static int io_fail(char *err, size_t err_size, int r, const struct viewer_https_target *t)
+{
+	if (r == -ECANCELED)
+		return fail(err, err_size, r, "the call to the broker was abandoned");
+	if (r == -ETIMEDOUT)
+		return fail(err, err_size, r, "no answer from the broker at %s port %d", t->host,
+		            t->port);
+	return fail(err, err_size, r, "the connection to the broker failed: %s", strerror(-r));
+}
+
+/* A connected non-blocking TCP socket to @t, each address tried within the timeout; fd or -errno.
+ */
+static int tcp_connect(const struct viewer_https_target *t, const struct io *how, char *err,
                        size_t err_size)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
@@ -144,40 +176,56 @@ static int tcp_connect(const struct viewer_https_target *t, int timeout_ms, char
 		return fail(err, err_size, r == EAI_NONAME ? -ENOENT : -EHOSTUNREACH,
 		            "cannot find %s: %s", t->host, gai_strerror(r));
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		                ai->ai_protocol);
-		struct pollfd pfd;
+		struct io io = *how;
 		socklen_t len = sizeof(r);
 
-		if (fd < 0) {
+		io.fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		               ai->ai_protocol);
+		if (io.fd < 0) {
 			last = -errno;
 			continue;
 		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+		if (connect(io.fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
 			last = -errno;
-			close(fd);
+			close(io.fd);
 			continue;
 		}
-		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
-		r = poll(&pfd, 1, timeout_ms);
-		if (r == 0) {
-			last = -ETIMEDOUT;
-			close(fd);
+		r = io_wait(&io, POLLOUT);
+		if (r == -ECANCELED) {
+			close(io.fd);
+			freeaddrinfo(res);
+			return io_fail(err, err_size, r, t);
+		}
+		if (r == 0 && getsockopt(io.fd, SOL_SOCKET, SO_ERROR, &r, &len) < 0)
+			r = errno;
+		if (r != 0) {
+			last = r > 0 ? -r : r;
+			close(io.fd);
 			continue;
 		}
-		if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &r, &len) < 0 || r != 0) {
-			last = r > 0 ? -r : -errno;
-			close(fd);
-			continue;
-		}
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		set_timeouts(fd, timeout_ms);
 		freeaddrinfo(res);
-		return fd;
+		return io.fd;
 	}
 	freeaddrinfo(res);
 	return fail(err, err_size, last, "cannot reach %s port %d: %s", t->host, t->port,
 	            strerror(-last));
+}
+
+/*
+ * After an SSL call on @io's non-blocking socket returned @n <= 0: 0 once
+ * it may be called again (it had only to wait), else -ETIMEDOUT,
+ * -ECANCELED, or -EIO with SSL_get_error()'s code in *@ssl_err.
+ */
+static int ssl_wait(SSL *ssl, int n, const struct io *io, int *ssl_err)
+{
+	int e = SSL_get_error(ssl, n);
+
+	*ssl_err = e;
+	if (e == SSL_ERROR_WANT_READ)
+		return io_wait(io, POLLIN);
+	if (e == SSL_ERROR_WANT_WRITE)
+		return io_wait(io, POLLOUT);
+	return -EIO;
 }
 
 static bool is_ip(const char *host)
@@ -214,18 +262,20 @@ static bool pin_matches(SSL *ssl, const uint8_t *want, char *seen, size_t seen_s
 	return CRYPTO_memcmp(md, want, VIEWER_FINGERPRINT_LEN) == 0;
 }
 
-/* An SSL over @fd with the handshake done and the certificate checked; NULL and a reason. */
-static SSL *tls_open(const struct viewer_https_target *t, SSL_CTX *ctx, int fd, int *ret, char *err,
-                     size_t err_size)
+/* An SSL over @io's socket with the handshake done and the certificate checked; NULL and a reason.
+ */
+static SSL *tls_open(const struct viewer_https_target *t, SSL_CTX *ctx, const struct io *io,
+                     int *ret, char *err, size_t err_size)
 {
 	SSL *ssl = SSL_new(ctx);
 	char seen[100];
+	int n, w = 0, ssl_err;
 
 	if (!ssl) {
 		*ret = fail(err, err_size, -ENOMEM, "cannot start TLS");
 		return NULL;
 	}
-	SSL_set_fd(ssl, fd);
+	SSL_set_fd(ssl, io->fd);
 	if (!is_ip(t->host))
 		SSL_set_tlsext_host_name(ssl, t->host);
 	if (!t->pinned) {
@@ -237,7 +287,15 @@ static SSL *tls_open(const struct viewer_https_target *t, SSL_CTX *ctx, int fd, 
 		else
 			X509_VERIFY_PARAM_set1_host(param, t->host, 0);
 	}
-	if (SSL_connect(ssl) != 1) {
+	while ((n = SSL_connect(ssl)) != 1 && (w = ssl_wait(ssl, n, io, &ssl_err)) == 0)
+		;
+	if (n != 1 && w != -EIO) {
+		*ret = io_fail(err, err_size, w, t);
+		SSL_free(ssl);
+		ERR_clear_error();
+		return NULL;
+	}
+	if (n != 1) {
 		long v = SSL_get_verify_result(ssl);
 		unsigned long e = ERR_peek_last_error();
 
@@ -264,13 +322,18 @@ static SSL *tls_open(const struct viewer_https_target *t, SSL_CTX *ctx, int fd, 
 	return ssl;
 }
 
-static int write_all(SSL *ssl, const char *p, size_t len)
+/* 0, or what ssl_wait() said. */
+static int write_all(SSL *ssl, const struct io *io, const char *p, size_t len)
 {
 	while (len > 0) {
-		int n = SSL_write(ssl, p, len > (1u << 30) ? 1 << 30 : (int)len);
+		int e, w, n = SSL_write(ssl, p, len > (1u << 30) ? 1 << 30 : (int)len);
 
-		if (n <= 0)
-			return -EIO;
+		if (n <= 0) {
+			w = ssl_wait(ssl, n, io, &e);
+			if (w < 0)
+				return w;
+			continue;
+		}
 		p += n;
 		len -= (size_t)n;
 	}
@@ -374,17 +437,19 @@ static int parse_reply(char *buf, size_t len, struct viewer_https_reply *ret, ch
 	return 0;
 }
 
-int viewer_https_request(const struct viewer_https_target *t, const char *method, const char *path,
-                         const char *headers, const char *body, size_t body_len,
+int viewer_https_request(const struct viewer_https_target *t, int cancel_fd, const char *method,
+                         const char *path, const char *headers, const char *body, size_t body_len,
                          struct viewer_https_reply *ret, char *err, size_t err_size)
 {
 	struct viewer_https_reply reply = { 0 };
-	int timeout = t->timeout_ms > 0 ? t->timeout_ms : DEFAULT_TIMEOUT_MS;
+	struct io io = { .fd = -1,
+		         .cancel_fd = cancel_fd,
+		         .timeout_ms = t->timeout_ms > 0 ? t->timeout_ms : DEFAULT_TIMEOUT_MS };
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	SSL *ssl = NULL;
 	char *req = NULL, *buf = NULL;
 	size_t len = 0, cap = 0;
-	int fd = -1, r, n;
+	int r, n;
 
 	if (!ctx)
 		return fail(err, err_size, -ENOMEM, "cannot start TLS");
@@ -399,12 +464,12 @@ int viewer_https_request(const struct viewer_https_target *t, const char *method
 			goto out;
 		}
 	}
-	fd = tcp_connect(t, timeout, err, err_size);
-	if (fd < 0) {
-		r = fd;
+	io.fd = tcp_connect(t, &io, err, err_size);
+	if (io.fd < 0) {
+		r = io.fd;
 		goto out;
 	}
-	ssl = tls_open(t, ctx, fd, &r, err, err_size);
+	ssl = tls_open(t, ctx, &io, &r, err, err_size);
 	if (!ssl)
 		goto out;
 	n = asprintf(&req,
@@ -418,9 +483,15 @@ int viewer_https_request(const struct viewer_https_target *t, const char *method
 		r = fail(err, err_size, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if (write_all(ssl, req, (size_t)n) < 0 ||
-	    (body && body_len && write_all(ssl, body, body_len) < 0)) {
+	r = write_all(ssl, &io, req, (size_t)n);
+	if (r == 0 && body && body_len)
+		r = write_all(ssl, &io, body, body_len);
+	if (r == -EIO) {
 		r = fail(err, err_size, -ECONNRESET, "the broker closed the connection");
+		goto out;
+	}
+	if (r < 0) {
+		r = io_fail(err, err_size, r, t);
 		goto out;
 	}
 	for (;;) {
@@ -442,16 +513,21 @@ int viewer_https_request(const struct viewer_https_target *t, const char *method
 		}
 		n = SSL_read(ssl, buf + len, (int)(cap - len));
 		if (n <= 0) {
-			int e = SSL_get_error(ssl, n);
+			int e, w = ssl_wait(ssl, n, &io, &e);
 
+			if (w == 0)
+				continue;
+			if (w != -EIO) {
+				r = io_fail(err, err_size, w, t);
+				goto out;
+			}
 			if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && len > 0))
 				break;
 			/* A server that closes without close_notify after a full reply is common.
 			 */
 			if (len > 0 && memmem(buf, len, "\r\n\r\n", 4))
 				break;
-			r = fail(err, err_size, errno == EAGAIN ? -ETIMEDOUT : -ECONNRESET,
-			         "no answer from the broker");
+			r = fail(err, err_size, -ECONNRESET, "no answer from the broker");
 			goto out;
 		}
 		len += (size_t)n;
@@ -477,8 +553,8 @@ out:
 		SSL_free(ssl);
 	}
 	SSL_CTX_free(ctx);
-	if (fd >= 0)
-		close(fd);
+	if (io.fd >= 0)
+		close(io.fd);
 	ERR_clear_error();
 	return r;
 }

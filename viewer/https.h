@@ -14,7 +14,8 @@
  * A certificate that passes none is refused (-EKEYREJECTED) with the reason.
  *
  * Blocking; any thread (each call has its own OpenSSL context). The viewer
- * calls it from worker threads (broker.h), never from the main thread.
+ * calls it from worker threads (broker.h), never from the main thread, and
+ * abandons a call still running when it quits through a cancel descriptor.
  */
 #ifndef VDI_VIEWER_HTTPS_H
 #define VDI_VIEWER_HTTPS_H
@@ -66,11 +67,16 @@ int viewer_https_parse_fingerprint(const char *text, uint8_t out[VIEWER_FINGERPR
  *   -ECONNREFUSED, -EHOSTUNREACH, -ETIMEDOUT, -ENOENT (no such host),
  *   other -errno: the broker could not be reached or the exchange broke;
  *   -EKEYREJECTED: its certificate was refused;
- *   -EPROTO: what came back is not HTTP, or too large.
+ *   -EPROTO: what came back is not HTTP, or too large;
+ *   -ECANCELED: @cancel_fd became readable.
  * A one-line reason is in @err for every failure.
+ *
+ * @cancel_fd is -1, or a descriptor (an eventfd, a pipe's read end) that
+ * abandons the call once it is readable, wherever the call is waiting
+ * (only the host name lookup cannot be cut short).
  */
-int viewer_https_request(const struct viewer_https_target *t, const char *method, const char *path,
-                         const char *headers, const char *body, size_t body_len,
+int viewer_https_request(const struct viewer_https_target *t, int cancel_fd, const char *method,
+                         const char *path, const char *headers, const char *body, size_t body_len,
                          struct viewer_https_reply *ret, char *err, size_t err_size);
 
 /* Free the body (wiped first: it may hold a token or a ticket). NULL is a no-op. */

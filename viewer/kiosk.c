@@ -16,6 +16,7 @@
 
 #define PNG_SIDE_MAX 4096
 #define TITLE_MAX 120
+#define LOGOUT_WAIT_MS 3000 /* at exit, how long the logout may take to reach the broker */
 
 enum kiosk_shows {
 	SHOWS_NOTHING,
@@ -462,10 +463,10 @@ void viewer_kiosk_free(struct viewer_kiosk *k)
 		g_source_remove(k->heartbeat_id);
 	if (k->idle_id)
 		g_source_remove(k->idle_id);
+	/* Sign out on the way out, so the broker does not keep the session. */
 	if (k->broker && viewer_broker_logged_in(k->broker))
-		viewer_broker_logout(k->broker, NULL,
-		                     NULL); /* best effort: the thread may not finish */
-	viewer_broker_free(k->broker);
+		viewer_broker_logout(k->broker, NULL, NULL);
+	viewer_broker_free(k->broker, LOGOUT_WAIT_MS);
 	viewer_session_clear(&k->session);
 	if (k->logo)
 		SDL_DestroyTexture(k->logo);

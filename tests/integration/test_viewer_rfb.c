@@ -222,7 +222,7 @@ START_TEST(plain_vnc_server)
 	ck_assert_msg(cut_len == (int)strlen(latin1) && memcmp(cut, latin1, strlen(latin1)) == 0,
 	              "the server got %d bytes of clipboard: '%s'", cut_len, cut);
 	pthread_mutex_unlock(&seen_lock);
-	ck_assert_int_eq(viewer_stop(&b), 0);
+	VIEWER_STOP_CLEANLY(&b);
 
 	/* The server changes its size: the window follows, still exact. */
 	fb1 = s->frameBuffer;
@@ -231,7 +231,7 @@ START_TEST(plain_vnc_server)
 	expect_window_size(&a, 800, 500);
 	expect_window_shows(&a, rgb2, 800, 500, shot);
 
-	ck_assert_int_eq(viewer_stop(&a), 0);
+	VIEWER_STOP_CLEANLY(&a);
 	rfbShutdownServer(s, TRUE);
 	rfbScreenCleanup(s);
 	free(fb1);

@@ -108,7 +108,7 @@ START_TEST(shows_the_desktop_and_types_and_clicks)
 	expect_window_size(&v, 640, 480);
 	expect_window_equals_screendump(&vm, &v, shot);
 
-	ck_assert_int_eq(viewer_stop(&v), 0);
+	VIEWER_STOP_CLEANLY(&v);
 	xvfb_stop(&x);
 	vm_cleanup(&vm);
 }
@@ -227,7 +227,7 @@ START_TEST(tls_from_a_vv_file)
 	expect_window_equals_screendump(&vm, &v, shot);
 	window_name(&v, title, sizeof(title));
 	ck_assert_msg(strncmp(title, "Secure desk", 11) == 0, "window title '%s'", title);
-	ck_assert_int_eq(viewer_stop(&v), 0);
+	VIEWER_STOP_CLEANLY(&v);
 
 	free(ca);
 	free(other);

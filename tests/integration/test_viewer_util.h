@@ -180,6 +180,14 @@ static inline int viewer_stop(struct viewer *v)
 	return r;
 }
 
+/* SIGTERM, and a clean exit (status 0) expected; the viewer's output when not. */
+#define VIEWER_STOP_CLEANLY(v)                                                               \
+	do {                                                                                 \
+		int status_ = viewer_stop(v);                                                \
+		ck_assert_msg(status_ == 0, "vdi-viewer ended with status %d:\n%s", status_, \
+		              viewer_log(v));                                                \
+	} while (0)
+
 /* Wait for the viewer's window to show up; its X id. */
 static inline unsigned long viewer_window(struct viewer *v)
 {

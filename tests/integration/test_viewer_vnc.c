@@ -110,7 +110,7 @@ START_TEST(shows_the_desktop_and_types_and_clicks)
 	expect_window_equals_screendump(&vm, &v, shot);
 
 	/* Closing ends the viewer normally. */
-	ck_assert_int_eq(viewer_stop(&v), 0);
+	VIEWER_STOP_CLEANLY(&v);
 	xvfb_stop(&x);
 	vm_cleanup(&vm);
 }
@@ -147,7 +147,7 @@ START_TEST(window_and_guest_resize_each_other)
 	ck_assert_int_eq(vm_wait_serial(&vm, "display: mode 640x480", 1, WAIT_MS), 0);
 	expect_window_size(&v, 640, 480);
 	expect_window_equals_screendump(&vm, &v, shot);
-	ck_assert_int_eq(viewer_stop(&v), 0);
+	VIEWER_STOP_CLEANLY(&v);
 	xvfb_stop(&x);
 	vm_cleanup(&vm);
 }
@@ -212,7 +212,7 @@ START_TEST(letterbox_keeps_pixels_and_pointer)
 	snprintf(want, sizeof(want), "pointer: press button=1 x=%d y=%d", bx, by);
 	ck_assert_msg(vm_serial_count(&vm, want) == 1, "expected '%s' in:\n%s", want,
 	              vm_serial(&vm));
-	ck_assert_int_eq(viewer_stop(&v), 0);
+	VIEWER_STOP_CLEANLY(&v);
 	xvfb_stop(&x);
 	vm_cleanup(&vm);
 }
@@ -243,7 +243,7 @@ START_TEST(opens_a_vv_file)
 	ck_assert_msg(strncmp(title, "Finance desk", 12) == 0, "window title '%s'", title);
 	/* It asked to be deleted once read: the password in it is gone from the disk. */
 	ck_assert_int_ne(access(path, F_OK), 0);
-	ck_assert_int_eq(viewer_stop(&v), 0);
+	VIEWER_STOP_CLEANLY(&v);
 
 	/* The same from standard input ("-"), the way a broker client may pipe it. */
 	set_ticket(&vm, SECRET, NULL);
@@ -259,7 +259,7 @@ START_TEST(opens_a_vv_file)
 	expect_window_equals_screendump(&vm, &v, shot);
 	/* From standard input there is no file to delete. */
 	ck_assert_int_eq(access(path, F_OK), 0);
-	ck_assert_int_eq(viewer_stop(&v), 0);
+	VIEWER_STOP_CLEANLY(&v);
 	xvfb_stop(&x);
 	vm_cleanup(&vm);
 }

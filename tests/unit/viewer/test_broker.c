@@ -2,12 +2,20 @@
 /*
  * The broker client's pure parts: broker addresses, pinned fingerprints,
  * chunked bodies, the API's error bodies and what people are told about
- * them, the pool and desktop lists, and the .vv answer of connect.
+ * them, the pool and desktop lists, and the .vv answer of connect; and
+ * that a call to a broker which never answers ends when its time is up or
+ * when it is abandoned, with no callback after viewer_broker_free().
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <glib.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "viewer/broker.h"
 #include "viewer/https.h"
@@ -231,6 +239,115 @@ START_TEST(session_from_connect)
 }
 END_TEST
 
+/*
+ * A TCP port on 127.0.0.1 that takes connections (the kernel's backlog)
+ * but never answers: a TLS handshake with it waits for ever. Its port in @t.
+ */
+static int silent_listener(struct viewer_https_target *t)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	memset(t, 0, sizeof(*t));
+	snprintf(t->host, sizeof(t->host), "127.0.0.1");
+	t->port = ntohs(a.sin_port);
+	t->pinned = true; /* no CA store needed: the handshake never gets that far */
+	return fd;
+}
+
+struct call {
+	struct viewer_https_target t;
+	int cancel_fd;
+	int result;
+	char err[200];
+};
+
+static gpointer call_run(gpointer data)
+{
+	struct call *c = data;
+	struct viewer_https_reply reply = { 0 };
+
+	c->result = viewer_https_request(&c->t, c->cancel_fd, "GET", "/api/v1/pools", NULL, NULL, 0,
+	                                 &reply, c->err, sizeof(c->err));
+	viewer_https_reply_clear(&reply);
+	return NULL;
+}
+
+START_TEST(silent_broker)
+{
+	struct call c = { .cancel_fd = -1 };
+	int lfd = silent_listener(&c.t);
+	GThread *th;
+
+	/* Its time is up: -ETIMEDOUT, said so. */
+	c.t.timeout_ms = 200;
+	call_run(&c);
+	ck_assert_int_eq(c.result, -ETIMEDOUT);
+	ck_assert_msg(strstr(c.err, "no answer from the broker"), "%s", c.err);
+
+	/* Abandoned mid-handshake (the time allowed is far longer than the test). */
+	c.t.timeout_ms = 600000;
+	c.cancel_fd = eventfd(0, EFD_CLOEXEC);
+	ck_assert_int_ge(c.cancel_fd, 0);
+	th = g_thread_new("call", call_run, &c);
+	g_usleep(50000);
+	ck_assert_int_eq(eventfd_write(c.cancel_fd, 1), 0);
+	g_thread_join(th);
+	ck_assert_int_eq(c.result, -ECANCELED);
+	ck_assert_msg(strstr(c.err, "abandoned"), "%s", c.err);
+
+	/* Already abandoned: it does not start. */
+	call_run(&c);
+	ck_assert_int_eq(c.result, -ECANCELED);
+	close(c.cancel_fd);
+	close(lfd);
+}
+END_TEST
+
+static void count_callback(void *opaque, const struct viewer_broker_result *r)
+{
+	(void)r;
+	(*(int *)opaque)++;
+}
+
+START_TEST(free_abandons_calls)
+{
+	struct viewer_https_target t;
+	struct viewer_broker *b;
+	int lfd = silent_listener(&t), called = 0;
+
+	t.timeout_ms = 600000;
+	ck_assert_int_eq(viewer_broker_new(&t, &b), 0);
+	ck_assert_int_gt(viewer_broker_pools(b, count_callback, &called), 0);
+	ck_assert_int_gt(viewer_broker_desktops(b, count_callback, &called), 0);
+	g_usleep(50000);
+	/* It returns with both calls ended: their connections are closed, not left waiting. */
+	viewer_broker_free(b, 0);
+	for (int i = 0; i < 2; i++) {
+		int fd = accept(lfd, NULL, NULL);
+		char buf[4096];
+		ssize_t n;
+
+		ck_assert_int_ge(fd, 0);
+		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			; /* the ClientHello */
+		ck_assert_msg(n == 0, "call %d still has its connection open (%s)", i,
+		              n < 0 ? strerror(errno) : "");
+		close(fd);
+	}
+	/* And no callback follows. */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	ck_assert_int_eq(called, 0);
+	close(lfd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("viewer_broker");
@@ -244,6 +361,8 @@ int main(void)
 	tcase_add_test(tc, errors_for_people);
 	tcase_add_test(tc, lists);
 	tcase_add_test(tc, session_from_connect);
+	tcase_add_test(tc, silent_broker);
+	tcase_add_test(tc, free_abandons_calls);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
