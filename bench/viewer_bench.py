@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Viewer benchmark: vdi-viewer against TigerVNC's viewer and remote-viewer.
 
-Everything runs on Xvfb, against vdi-vmm's VNC server running the reference
-guest (vmm/guest/vdi-guest.elf) at 1024x768. Two tests (issue 7):
+Everything runs on Xvfb, against vdi-vmm's VNC or SPICE server running the
+reference guest (vmm/guest/vdi-guest.elf) at 1024x768. Two tests (issue 7):
 
 decode: the guest's benchmark sequence ("bench=N": N deterministic frames of
   scrolling text, a moving window and a photo-like picture). vdi-vmm is
@@ -23,6 +23,9 @@ decode: the guest's benchmark sequence ("bench=N": N deterministic frames of
     disconnect), and the encoding the viewer chose;
   - last-frame latency: from the guest's "frame N" line on serial to the
     marker N on screen.
+  Over SPICE (--protocols spice) the same, with vdi-viewer and
+  remote-viewer (both decode with spice-client-glib; TigerVNC speaks only
+  VNC), and without the server's statistics, which only libvncserver keeps.
 
 login (vdi-viewer only; TigerVNC's viewer has no broker, remote-viewer is
   timed opening a .vv the broker handed out): vdi-broker with its demo pool
@@ -38,7 +41,7 @@ Runs alternate between the viewers so that machine noise hits all of them.
 
 usage: bench/viewer_bench.py [--runs N] [--build DIR] [--json FILE]
        [--frames N] [--viewers vdi-viewer,vdi-viewer-sw,tigervnc,remote-viewer]
-       [--tests decode,login]
+       [--tests decode,login] [--protocols vnc,spice]
 """
 import argparse
 import ctypes
@@ -299,8 +302,10 @@ class SerialWatch(threading.Thread):
         return self.stamps[text]
 
 
-def start_vmm(build, tmp, cmdline, log_level="debug"):
+def start_vmm(build, tmp, cmdline, log_level="debug", protocol="vnc"):
+    """vdi-vmm serving @protocol (vnc or spice) on a free port; the other is off."""
     port = free_port()
+    addr = f"127.0.0.1:{port}"
     serial = os.path.join(tmp, "guest.serial")
     ctl = os.path.join(tmp, "ctl.sock")
     log = open(os.path.join(tmp, "vmm.log"), "wb")
@@ -308,20 +313,22 @@ def start_vmm(build, tmp, cmdline, log_level="debug"):
     proc = subprocess.Popen([os.path.join(build, "vmm/vdi-vmm"), "--name", "bench",
                              "--memory", f"{RAM_MIB}M", "--kernel", elf, "--cmdline", cmdline,
                              "--resolution", f"{WIDTH}x{HEIGHT}", "--control", ctl,
-                             "--serial", f"file:{serial}", "--vnc", f"127.0.0.1:{port}",
-                             "--spice", "none", "--log-level", log_level],
+                             "--serial", f"file:{serial}",
+                             "--vnc", addr if protocol == "vnc" else "none",
+                             "--spice", addr if protocol == "spice" else "none",
+                             "--log-level", log_level],
                             stdout=log, stderr=subprocess.STDOUT)
     return proc, port, serial, ctl, log
 
 
-def viewer_cmd(kind, build, tmp, port):
-    """argv and extra environment of one viewer on 127.0.0.1:port."""
+def viewer_cmd(kind, build, tmp, port, protocol="vnc"):
+    """argv of one viewer on 127.0.0.1:port speaking @protocol."""
     if kind in ("vdi-viewer", "vdi-viewer-sw"):
         pw = os.path.join(tmp, "pw.txt")
         with open(pw, "w") as f:
             f.write(VNC_TICKET + "\n")
         return [os.path.join(build, "viewer/vdi-viewer"), "--password-file", pw,
-                "--log-level", "info", f"vnc://127.0.0.1:{port}"]
+                "--log-level", "info", f"{protocol}://127.0.0.1:{port}"]
     if kind in ("tigervnc", "tigervnc-lossless"):
         pw = os.path.join(tmp, "pw.bin")
         with open(pw, "wb") as f:
@@ -331,9 +338,13 @@ def viewer_cmd(kind, build, tmp, port):
         return ["xtigervncviewer", "-passwd", pw, *extra, f"127.0.0.1::{port}"]
     vv = os.path.join(tmp, "bench.vv")
     with open(vv, "w") as f:
-        f.write(f"[virt-viewer]\ntype=vnc\nhost=127.0.0.1\nport={port}\n"
+        f.write(f"[virt-viewer]\ntype={protocol}\nhost=127.0.0.1\nport={port}\n"
                 f"password={VNC_TICKET}\ntitle=bench\n")
     return ["remote-viewer", vv]
+
+
+def viewer_speaks(kind, protocol):
+    return protocol == "vnc" or not kind.startswith("tigervnc")
 
 
 VIEWER_BINS = {"vdi-viewer": None, "vdi-viewer-sw": None, "tigervnc": "xtigervncviewer",
@@ -389,20 +400,21 @@ def server_stats(vmm_log):
     return (pixels if m else None), (used[-1] if used else ",".join(encs) or "?")
 
 
-def measure_decode(kind, build, frames, ref_pixels):
+def measure_decode(kind, build, frames, ref_pixels, protocol="vnc"):
     tmp = tempfile.mkdtemp(prefix="vdi-bench-viewer-")
     xv = vproc = proc = log = vlog = None
     watch = None
     try:
         xv = Xvfb(tmp, 1280, 1024)
-        proc, port, serial, ctl_path, log = start_vmm(build, tmp, f"bench={frames}")
+        proc, port, serial, ctl_path, log = start_vmm(build, tmp, f"bench={frames}",
+                                                      protocol=protocol)
         ctl = Control(ctl_path, proc)
         ctl.call("stop")  # the guest waits for the viewer
-        ctl.call("set-ticket", {"protocol": "vnc", "secret": VNC_TICKET})
+        ctl.call("set-ticket", {"protocol": protocol, "secret": VNC_TICKET})
         with open(serial, "rb") as f:
             if b"bench: start" in f.read():
                 raise RuntimeError("the guest started its benchmark before it could be paused")
-        argv = viewer_cmd(kind, build, tmp, port)
+        argv = viewer_cmd(kind, build, tmp, port, protocol)
         vlog = open(os.path.join(tmp, "viewer.log"), "wb")
         env = dict(xv.env(), **(SW_ENV if kind == "vdi-viewer-sw" else {}))
         vproc = subprocess.Popen(argv, env=env, stdout=vlog, stderr=subprocess.STDOUT)
@@ -459,7 +471,10 @@ def measure_decode(kind, build, frames, ref_pixels):
         ctl.wait_event("client-disconnected", 5)
         time.sleep(0.2)
         ctl.close()
-        rep["server_pixels"], rep["encoding"] = server_stats(log.name)
+        if protocol == "vnc":
+            rep["server_pixels"], rep["encoding"] = server_stats(log.name)
+        else:
+            rep["server_pixels"], rep["encoding"] = None, "SPICE"
         if rep["server_pixels"] and sched > 0:
             rep["sent_mpix_per_cpu_s"] = rep["server_pixels"] / 1e6 / sched
         return rep
@@ -678,9 +693,11 @@ def main():
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--viewers", default=",".join(VIEWERS))
     ap.add_argument("--tests", default="decode,login")
+    ap.add_argument("--protocols", default="vnc,spice", help="for the decode test")
     a = ap.parse_args()
     kinds = [k for k in VIEWERS + OPTIONAL_VIEWERS if k in a.viewers.split(",")]
     tests = a.tests.split(",")
+    protocols = [p for p in ("vnc", "spice") if p in a.protocols.split(",")]
 
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         sys.exit("bench: /dev/kvm is not usable here")
@@ -697,7 +714,7 @@ def main():
         if not os.path.exists(os.path.join(a.build, path)):
             sys.exit(f"bench: {os.path.join(a.build, path)} missing; build first")
 
-    res = {"decode": {k: [] for k in kinds},
+    res = {"decode": {p: {k: [] for k in kinds if viewer_speaks(k, p)} for p in protocols},
            "login": {"vdi-viewer": [], "vdi-viewer .vv": [], "remote-viewer .vv": []},
            "ref": []}
 
@@ -707,19 +724,21 @@ def main():
             res["ref"].append(ref)
             print(f"run {i + 1} reference: the benchmark changes {ref / 1e6:.2f} Mpixel "
                   f"(vdi-bench-vnc-client, {measured}/{total} frames)", flush=True)
-            for kind in kinds:
-                try:
-                    rep = measure_decode(kind, a.build, a.frames, ref)
-                except RuntimeError as e:
-                    print(f"run {i + 1} {kind:13s} failed: {e}", flush=True)
-                    continue
-                res["decode"][kind].append(rep)
-                print(f"run {i + 1} {kind:13s} CPU {rep['sched_cpu_s']:6.3f} s "
-                      f"(ticks {rep['cpu_s']:.2f}), {fmt(rep['mpix_per_cpu_s'], '{:6.1f}')} "
-                      f"Mpixel/CPU-s, X server {rep['x_sched_cpu_s']:.3f} s, last frame "
-                      f"{fmt(rep['last_frame_ms'], '{:.1f}')} ms, sent "
-                      f"{fmt(rep['server_pixels'] and rep['server_pixels'] / 1e6, '{:.2f}')} "
-                      f"Mpixel ({rep['encoding']}), guest's sequence {rep['bench_s']:.2f} s", flush=True)
+            for proto in protocols:
+                for kind in res["decode"][proto]:
+                    label = f"{kind} {proto}"
+                    try:
+                        rep = measure_decode(kind, a.build, a.frames, ref, proto)
+                    except RuntimeError as e:
+                        print(f"run {i + 1} {label:19s} failed: {e}", flush=True)
+                        continue
+                    res["decode"][proto][kind].append(rep)
+                    print(f"run {i + 1} {label:19s} CPU {rep['sched_cpu_s']:6.3f} s "
+                          f"(ticks {rep['cpu_s']:.2f}), {fmt(rep['mpix_per_cpu_s'], '{:6.1f}')} "
+                          f"Mpixel/CPU-s, X server {rep['x_sched_cpu_s']:.3f} s, last frame "
+                          f"{fmt(rep['last_frame_ms'], '{:.1f}')} ms, sent "
+                          f"{fmt(rep['server_pixels'] and rep['server_pixels'] / 1e6, '{:.2f}')} "
+                          f"Mpixel ({rep['encoding']}), guest's sequence {rep['bench_s']:.2f} s", flush=True)
 
     if "login" in tests:
         broker = Broker(a.build)
@@ -749,9 +768,9 @@ def main():
             broker.stop()
 
     print()
-    if "decode" in tests:
-        d = res["decode"]
-        shown = [k for k in kinds if d[k]]
+    for proto in protocols if "decode" in tests else ():
+        d = res["decode"][proto]
+        shown = [k for k in d if d[k]]
 
         def m(key, scale=1.0):
             return {k: med([r[key] * scale if r.get(key) is not None else None for r in d[k]])
@@ -762,12 +781,17 @@ def main():
             ("benchmark Mpixel per viewer CPU-s (higher is better)", m("mpix_per_cpu_s"),
              "{:.1f}"),
             ("X server CPU over the sequence (s)", m("x_sched_cpu_s"), "{:.3f}"),
-            ("Mpixel the server sent to the viewer", m("server_pixels", 1e-6), "{:.2f}"),
-            ("sent Mpixel per viewer CPU-s", m("sent_mpix_per_cpu_s"), "{:.1f}"),
+        ]
+        if proto == "vnc":
+            rows += [
+                ("Mpixel the server sent to the viewer", m("server_pixels", 1e-6), "{:.2f}"),
+                ("sent Mpixel per viewer CPU-s", m("sent_mpix_per_cpu_s"), "{:.1f}"),
+            ]
+        rows += [
             ("last frame: serial line to screen (ms)", m("last_frame_ms"), "{:.1f}"),
             ("guest's sequence, start to done (s)", m("bench_s"), "{:.2f}"),
         ]
-        print(f"decode: median of {a.runs} run(s), {a.frames} frames, benchmark "
+        print(f"decode over {proto.upper()}: median of {a.runs} run(s), {a.frames} frames, benchmark "
               f"{fmt(med(res['ref']) and med(res['ref']) / 1e6, '{:.2f}')} Mpixel; "
               f"encodings: " + ", ".join(f"{k} {d[k][-1]['encoding']}" for k in shown))
         print(table(rows, shown))

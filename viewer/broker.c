@@ -17,6 +17,7 @@
 /* One call, from start to its callback. Worker thread until g_idle_add(), then main. */
 struct job {
 	struct viewer_broker *b;
+	GThread *thread; /* joined before the job is freed */
 	int id;
 	bool cancelled;
 	viewer_broker_done_fn fn;
@@ -162,6 +163,12 @@ void viewer_broker_cancel(struct viewer_broker *b, int id)
 
 static void job_free(struct job *j)
 {
+	/*
+	 * Its thread has queued job_done() and is on its way out: join it, so
+	 * that its thread-local state (OpenSSL's) is gone with it.
+	 */
+	if (j->thread)
+		g_thread_join(j->thread);
 	if (j->body) {
 		OPENSSL_cleanse(j->body, j->body_len);
 		free(j->body);
@@ -406,7 +413,6 @@ static int start(struct viewer_broker *b, enum viewer_broker_op op, const char *
                  struct job **ret)
 {
 	struct job *j = calloc(1, sizeof(*j));
-	GThread *th;
 	GError *error = NULL;
 
 	if (!j) {
@@ -442,8 +448,8 @@ static int start(struct viewer_broker *b, enum viewer_broker_op op, const char *
 	g_mutex_lock(&b->lock);
 	b->running++;
 	g_mutex_unlock(&b->lock);
-	th = g_thread_try_new("broker-call", job_run, j, &error);
-	if (!th) {
+	j->thread = g_thread_try_new("broker-call", job_run, j, &error);
+	if (!j->thread) {
 		log_warn("cannot start a thread for the broker: %s", error->message);
 		g_error_free(error);
 		g_mutex_lock(&b->lock);
@@ -453,7 +459,6 @@ static int start(struct viewer_broker *b, enum viewer_broker_op op, const char *
 		job_free(j);
 		return -EAGAIN;
 	}
-	g_thread_unref(th);
 	return j->id;
 }
 
