@@ -366,7 +366,8 @@ static double now_s(void)
 
 /* A .vv file remote-viewer opens directly. */
 static void reply_vv(struct broker_http_response *res, const struct broker_vm *vm,
-                     const char *protocol, const char *host, int port, const char *secret)
+                     const char *protocol, const char *host, int port, const char *secret,
+                     const char *proxy)
 {
 	struct proto_vv vv;
 	char *text;
@@ -381,6 +382,7 @@ static void reply_vv(struct broker_http_response *res, const struct broker_vm *v
 	vv.release_cursor = (char *)"ctrl+alt";
 	vv.secure_attention = (char *)"ctrl+alt+end";
 	vv.toggle_fullscreen = (char *)"shift+f11";
+	vv.proxy = (char *)proxy;
 	text = proto_vv_write(&vv);
 	if (!text) {
 		broker_http_error(res, 500, "internal", "cannot write the .vv file");
@@ -488,6 +490,8 @@ static void do_connect(struct broker_api *api, const struct broker_http_request 
 		const char *host = vnc ? vm.vnc_host : vm.spice_host;
 		int port = vnc ? vm.vnc_port : vm.spice_port;
 		int64_t expires = (int64_t)time(NULL) + api->cfg->ticket_lifetime;
+		/* SPICE clients outside reach the desktops through this HTTP proxy. */
+		const char *proxy = !vnc && api->cfg->spice_proxy[0] ? api->cfg->spice_proxy : NULL;
 
 		if (!port) {
 			broker_http_error(res, 503, "unavailable", "the desktop has no %s server",
@@ -503,13 +507,17 @@ static void do_connect(struct broker_api *api, const struct broker_http_request 
 			json_decref(j);
 			return;
 		}
-		if (want_vv)
-			reply_vv(res, &vm, protocol, host, port, secret);
-		else
-			reply(res, 200,
-			      json_pack("{s:s, s:s, s:s, s:i, s:s, s:I}", "vm", vm.name, "protocol",
-			                protocol, "host", host, "port", port, "password", secret,
-			                "expires", (json_int_t)expires));
+		if (want_vv) {
+			reply_vv(res, &vm, protocol, host, port, secret, proxy);
+		} else {
+			json_t *ok = json_pack("{s:s, s:s, s:s, s:i, s:s, s:I}", "vm", vm.name,
+			                       "protocol", protocol, "host", host, "port", port,
+			                       "password", secret, "expires", (json_int_t)expires);
+
+			if (ok && proxy)
+				json_object_set_new(ok, "proxy", json_string(proxy));
+			reply(res, 200, ok);
+		}
 		OPENSSL_cleanse(secret, sizeof(secret));
 		api->connects_ok++;
 		note_latency(api, now_s() - t0);

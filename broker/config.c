@@ -32,6 +32,7 @@ enum opt_type {
 	OPT_LABEL,   /* 1..64 characters, no ':' or control characters */
 	OPT_ORIGINS, /* empty, or origins (broker_origin_valid()) separated by spaces */
 	OPT_WSS_URL, /* empty, or wss://HOST[:PORT] */
+	OPT_PROXY,   /* empty, or an HTTP proxy (proto_vv_proxy_valid()) */
 };
 
 struct opt {
@@ -88,6 +89,10 @@ static const struct opt opts[] = {
 	        "Address of a console gateway running on its own ('vdi-broker gateway'), "
 	        "as wss://HOST[:PORT]: browsers are sent there and this broker serves no "
 	        "consoles itself. Empty: this broker is the gateway."),
+	STR_OPT("console", "spice_proxy", OPT_PROXY, spice_proxy, "", NULL,
+	        "HTTP proxy that SPICE clients outside reach the desktops through "
+	        "(http://HOST[:PORT], CONNECT), written into the .vv files and connect "
+	        "answers for SPICE. Empty: clients connect to the desktops directly."),
 	UINT_OPT("session", "idle_timeout", idle_timeout, "1800", 60, 86400, "s",
 	         "A login session ends after this long without a request."),
 	UINT_OPT("session", "absolute_timeout", absolute_timeout, "43200", 300, 2592000, "s",
@@ -429,6 +434,13 @@ static int opt_set(struct broker_config *cfg, const struct opt *o, const char *v
 		if (n && !broker_origin_valid(value, n, "wss"))
 			return fail(why, why_size,
 			            "'%.80s' must be empty or wss://HOST[:PORT], without a path",
+			            value);
+		strcpy(field, value);
+		return 0;
+	case OPT_PROXY:
+		if (n && !proto_vv_proxy_valid(value))
+			return fail(why, why_size,
+			            "'%.80s' must be empty or http://HOST[:PORT] of an HTTP proxy",
 			            value);
 		strcpy(field, value);
 		return 0;

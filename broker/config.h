@@ -18,7 +18,8 @@
  *              max_tunnels         256                      1..10000
  *              max_tunnels_per_user 4                       1..1000
  *              origins             (empty: the page's own)  up to 8 https://HOST[:PORT], spaces
- * between gateway_url         (empty: this broker)     wss://HOST[:PORT] of a gateway on its own
+ *              gateway_url         (empty: this broker)     wss://HOST[:PORT] of a gateway on its
+ * own spice_proxy         (empty: none)            http://HOST[:PORT] put in SPICE .vv files
  *   [session]  idle_timeout        1800                     60..86400 s
  *              absolute_timeout    43200                    300..2592000 s
  *              disconnect_grace    300                      0..86400 s
@@ -59,6 +60,7 @@
 #include <stdio.h>
 
 #include "broker/store.h"
+#include "proto/vv.h"
 
 #define BROKER_CONFIG_FILE_MAX (1 << 20) /* bytes */
 #define BROKER_CONFIG_POOLS_MAX 256
@@ -93,6 +95,7 @@ struct broker_config {
 	unsigned int max_tunnels_per_user;
 	char origins[BROKER_ORIGINS_MAX * (BROKER_ORIGIN_MAX + 1)]; /* space-separated */
 	char gateway_url[BROKER_ORIGIN_MAX + 1];
+	char spice_proxy[PROTO_VV_PROXY_MAX + 1]; /* "": none */
 	/* [session] */
 	unsigned int idle_timeout;
 	unsigned int absolute_timeout;

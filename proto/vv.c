@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "proto/vv.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -93,7 +94,7 @@ char *proto_vv_write(const struct proto_vv *vv)
 	gchar *data;
 	char *out;
 
-	if (!vv || !valid_type(vv->type)) {
+	if (!vv || !valid_type(vv->type) || (vv->proxy && !proto_vv_proxy_valid(vv->proxy))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -181,6 +182,53 @@ out_invalid:
 	return -EINVAL;
 }
 
+bool proto_vv_proxy_valid(const char *proxy)
+{
+	const char *p = proxy, *at;
+	size_t n = strlen(proxy);
+
+	if (n == 0 || n > PROTO_VV_PROXY_MAX)
+		return false;
+	if (g_ascii_strncasecmp(p, "http://", 7) == 0)
+		p += 7;
+	else if (strstr(p, "://"))
+		return false; /* another scheme: spice-client-glib speaks HTTP CONNECT only */
+	at = strchr(p, '@');
+	if (at) {
+		for (; p < at; p++)
+			if (!isalnum((unsigned char)*p) && !strchr("-._~!$&'()*+,;=:%", *p))
+				return false;
+		p = at + 1;
+	}
+	if (*p == '[') {
+		size_t v6 = strspn(p + 1, "0123456789abcdefABCDEF:.");
+
+		if (v6 < 2 || p[1 + v6] != ']')
+			return false;
+		p += v6 + 2;
+	} else {
+		size_t hl = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                      "0123456789.-_");
+
+		if (hl == 0)
+			return false;
+		p += hl;
+	}
+	if (*p == ':') {
+		long port = 0;
+
+		if (!isdigit((unsigned char)p[1]))
+			return false;
+		for (p++; isdigit((unsigned char)*p) && port <= 65535; p++)
+			port = port * 10 + (*p - '0');
+		if (port < 1 || port > 65535)
+			return false;
+	}
+	if (*p == '/')
+		p++;
+	return *p == '\0';
+}
+
 int proto_vv_parse(const char *data, size_t len, struct proto_vv *ret, char *err, size_t err_size)
 {
 	struct proto_vv vv;
@@ -220,6 +268,14 @@ int proto_vv_parse(const char *data, size_t len, struct proto_vv *ret, char *err
 		r = -EINVAL;
 	} else if (r == 0 && !valid_type(vv.type)) {
 		set_err(err, err_size, "type: '%.32s' is neither vnc nor spice", vv.type);
+		r = -EINVAL;
+	}
+	if (r == 0 && vv.proxy && !*vv.proxy) {
+		free(vv.proxy); /* "proxy=": none */
+		vv.proxy = NULL;
+	}
+	if (r == 0 && vv.proxy && !proto_vv_proxy_valid(vv.proxy)) {
+		set_err(err, err_size, "proxy: '%.64s' is not http://HOST[:PORT]", vv.proxy);
 		r = -EINVAL;
 	}
 	if (r == -ENOMEM)

@@ -507,6 +507,13 @@ int viewer_conn_spice_open(const struct viewer_session *s, const struct viewer_c
 	if (s->host_subject[0])
 		g_object_set(c->session, "cert-subject", s->host_subject, "verify",
 		             SPICE_SESSION_VERIFY_SUBJECT, NULL);
+	if (s->proxy[0]) {
+		/* spice-client-glib asks the proxy to CONNECT to each channel's host and port. */
+		g_object_set(c->session, "proxy", s->proxy, NULL);
+		/* Without a user name and password it may hold. */
+		log_info("spice: through the HTTP proxy %s",
+		         strchr(s->proxy, '@') ? strchr(s->proxy, '@') + 1 : s->proxy);
+	}
 	g_signal_connect(c->session, "channel-new", G_CALLBACK(channel_new), c);
 	g_signal_connect(c->session, "channel-destroy", G_CALLBACK(channel_destroy), c);
 	g_signal_connect(c->session, "notify::name", G_CALLBACK(session_name), c);

@@ -364,8 +364,9 @@ static int load_vv(struct viewer_options *o, const char *target, char *err, size
 		vv_hotkey(&o->ui, VIEWER_HK_RELEASE_CURSOR, vv.release_cursor);
 		vv_hotkey(&o->ui, VIEWER_HK_TOGGLE_FULLSCREEN, vv.toggle_fullscreen);
 		vv_hotkey(&o->ui, VIEWER_HK_SECURE_ATTENTION, vv.secure_attention);
-		if (vv.proxy)
-			log_warn("the .vv file's proxy is not supported; connecting directly");
+		if (vv.proxy && o->session.protocol != VIEWER_PROTO_SPICE)
+			log_warn("the .vv file's proxy is for SPICE only; connecting to VNC "
+			         "directly");
 		if (!from_stdin) {
 			o->vv_path = strdup(target);
 			if (!o->vv_path)

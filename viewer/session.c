@@ -113,6 +113,9 @@ int viewer_session_from_vv(struct viewer_session *s, const struct proto_vv *vv, 
 	} else if (n.port < 0) {
 		return bad(err, err_size, "the .vv file has no port");
 	}
+	if (n.protocol == VIEWER_PROTO_SPICE && vv->proxy &&
+	    (r = copy_field(n.proxy, sizeof(n.proxy), vv->proxy, "proxy", err, err_size)) < 0)
+		return r;
 	if (vv->password && viewer_session_set_password(&n, vv->password) < 0)
 		return bad(err, err_size, "the .vv file's password is longer than %d bytes",
 		           VIEWER_PASSWORD_MAX);

@@ -37,6 +37,8 @@ struct viewer_session {
 	char *ca;      /* malloc'd, or NULL */
 	char *ca_file; /* malloc'd, or NULL */
 	char host_subject[VIEWER_SUBJECT_MAX + 1];
+	/* SPICE: an HTTP proxy to connect through (CONNECT), "http://HOST:PORT", or "" */
+	char proxy[PROTO_VV_PROXY_MAX + 1];
 };
 
 /* An empty description (ports -1, no password). */
@@ -54,7 +56,8 @@ int viewer_session_from_uri(struct viewer_session *s, const char *uri, char *err
 
 /*
  * Fill *@s from a parsed .vv file: type, host, port, tls-port, password,
- * title, ca and host-subject (the caller takes the UI keys). Returns 0,
+ * title, ca, host-subject and, for SPICE, proxy (the caller takes the UI
+ * keys; remote-viewer too uses a proxy for SPICE only). Returns 0,
  * -EINVAL with a reason in @err (no host, no port, a value too long), or
  * -ENOMEM. *@s is written only on success.
  */

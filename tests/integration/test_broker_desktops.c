@@ -118,12 +118,22 @@ static int vm_info(const char *token, const char *name, int *boots)
 START_TEST(connect_gives_a_one_time_secret)
 {
 	const char *t;
-	char token[128], vm[80];
+	char token[128], vm[80], conf[100];
+	FILE *f;
 	json_t *j;
 	struct http_reply r;
 	int st, port;
 
-	ck_assert_int_eq(broker_start(&b, NULL), 0);
+	/* The demo pool as the broker has it built in, and an HTTP proxy for SPICE. */
+	snprintf(conf, sizeof(conf), "/tmp/vdi-it-desktops-%d.conf", (int)getpid());
+	f = fopen(conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("[console]\nspice_proxy = http://proxy.example.org:3128\n"
+	      "[pool demo]\nmemory = 128\nvcpus = 1\nresolution = 1024x768\ntype = floating\n"
+	      "size = 2\nspares = 1\nmax_vms = 4\nmax_per_user = 1\nentitle = group:users\n",
+	      f);
+	fclose(f);
+	ck_assert_int_eq(broker_start(&b, (const char *const[]){ "--config", conf, NULL }), 0);
 	add_user("alice", "alice's password");
 	t = broker_login(&b, "alice", "alice's password", &st);
 	ck_assert_ptr_nonnull(t);
@@ -131,6 +141,7 @@ START_TEST(connect_gives_a_one_time_secret)
 
 	j = connect_desktop(token, "vnc", &st);
 	ck_assert_msg(st == 200, "connect answered %d", st);
+	ck_assert_ptr_null(json_object_get(j, "proxy")); /* the proxy is for SPICE */
 	port = (int)json_integer_value(json_object_get(j, "port"));
 	snprintf(vm, sizeof(vm), "%s", json_string_value(json_object_get(j, "vm")));
 	ck_assert_int_gt(port, 0);
@@ -164,10 +175,14 @@ START_TEST(connect_gives_a_one_time_secret)
 		ck_assert_ptr_nonnull(strstr(r.body, "[virt-viewer]\n"));
 		ck_assert_ptr_nonnull(strstr(r.body, "type=spice\n"));
 		ck_assert_ptr_nonnull(strstr(r.body, "password="));
+		/* The configured proxy, for SPICE clients outside. */
+		ck_assert_msg(strstr(r.body, "proxy=http://proxy.example.org:3128\n"), "%s",
+		              r.body);
 		http_reply_free(&r);
 	}
 	broker_stop(&b);
 	broker_cleanup(&b);
+	unlink(conf);
 }
 END_TEST
 

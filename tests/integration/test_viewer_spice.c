@@ -3,13 +3,20 @@
  * vdi-viewer against vdi-vmm's SPICE server, on an Xvfb display: the
  * window shows the primary surface pixel for pixel, keys and clicks go
  * over the inputs channel (client mouse mode), a .vv file with a TLS port,
- * an inline CA and a host subject opens over TLS, an untrusted certificate
- * ends the viewer with status 5 and a refused password with status 3.
+ * an inline CA and a host subject opens over TLS, also through the HTTP
+ * proxy the .vv file names, an untrusted certificate ends the viewer with
+ * status 5 and a refused password with status 3.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -156,8 +163,116 @@ static void make_certs(const char *dir)
 	ck_assert_msg(system(cmd) == 0, "openssl could not make certificates");
 }
 
-/* A .vv file for the TLS port of @vm trusting @ca_pem; its path. */
-static const char *tls_vv(struct vm *vm, const char *name, int tls_port, const char *ca_pem)
+/* ---- an HTTP CONNECT proxy, as squid or tinyproxy would be in front of the desktops ---- */
+
+/* Copy what is readable on @from to @to; false at the end of either. */
+static bool relay(int from, int to)
+{
+	char buf[16384];
+	ssize_t n = read(from, buf, sizeof(buf));
+
+	for (ssize_t off = 0; n > 0 && off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+
+		if (w <= 0)
+			return false;
+		off += w;
+	}
+	return n > 0;
+}
+
+/* One client: its request line into @log, CONNECT to 127.0.0.1 only, then bytes both ways. */
+static void proxy_one(int c, const char *log)
+{
+	char req[2048], host[64];
+	size_t n = 0;
+	int port, s;
+	FILE *f;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+
+	while (n < sizeof(req) - 1 && !memmem(req, n, "\r\n\r\n", 4)) {
+		ssize_t r = read(c, req + n, sizeof(req) - 1 - n);
+
+		if (r <= 0)
+			return;
+		n += (size_t)r;
+	}
+	req[n] = '\0';
+	f = fopen(log, "a");
+	if (f) {
+		fprintf(f, "%.*s\n", (int)strcspn(req, "\r\n"), req);
+		fclose(f);
+	}
+	if (sscanf(req, "CONNECT %63[^:]:%d HTTP/1.", host, &port) != 2 ||
+	    strcmp(host, "127.0.0.1") != 0 || port < 1 || port > 65535) {
+		dprintf(c, "HTTP/1.1 403 Forbidden\r\n\r\n");
+		return;
+	}
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		dprintf(c, "HTTP/1.1 502 Bad Gateway\r\n\r\n");
+		return;
+	}
+	dprintf(c, "HTTP/1.1 200 Connection established\r\n\r\n");
+	for (;;) {
+		struct pollfd p[2] = { { .fd = c, .events = POLLIN },
+			               { .fd = s, .events = POLLIN } };
+
+		if (poll(p, 2, -1) < 0 || (p[0].revents && !relay(c, s)) ||
+		    (p[1].revents && !relay(s, c)))
+			break;
+	}
+	close(s);
+}
+
+/* The proxy on a free port of 127.0.0.1 (*@port), in a process group of its own; its pid. */
+static pid_t proxy_start(const char *log, int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	pid_t pid;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(l, 16), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		signal(SIGCHLD, SIG_IGN); /* no zombies from the connections */
+		for (;;) {
+			int c = accept(l, NULL, NULL);
+
+			if (c < 0)
+				continue;
+			if (fork() == 0) {
+				close(l);
+				proxy_one(c, log);
+				_exit(0);
+			}
+			close(c);
+		}
+	}
+	setpgid(pid, pid);
+	close(l);
+	return pid;
+}
+
+static void proxy_stop(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* A .vv file for the TLS port of @vm trusting @ca_pem, through @proxy (or NULL); its path. */
+static const char *tls_vv(struct vm *vm, const char *name, int tls_port, const char *ca_pem,
+                          const char *proxy)
 {
 	struct proto_vv vv;
 	char *text;
@@ -171,6 +286,7 @@ static const char *tls_vv(struct vm *vm, const char *name, int tls_port, const c
 	vv.title = "Secure desk";
 	vv.ca = (char *)ca_pem;
 	vv.host_subject = "CN=127.0.0.1";
+	vv.proxy = (char *)proxy;
 	text = proto_vv_write(&vv);
 	ck_assert_ptr_nonnull(text);
 	path = write_file(vm->dir, name, text);
@@ -211,7 +327,8 @@ START_TEST(tls_from_a_vv_file)
 	/* A CA that did not sign the server's certificate: not trusted, status 5. */
 	set_ticket(&vm, SECRET);
 	viewer_start(&v, &x, vm.dir, "untrusted",
-	             (const char *const[]){ tls_vv(&vm, "other.vv", tls_port, other), NULL }, NULL);
+	             (const char *const[]){ tls_vv(&vm, "other.vv", tls_port, other, NULL), NULL },
+	             NULL);
 	ck_assert_int_eq(viewer_wait_exit(&v, WAIT_MS), 5);
 	log = viewer_log(&v);
 	ck_assert_msg(strstr(log, "not trusted") != NULL, "no clear message:\n%s", log);
@@ -220,7 +337,8 @@ START_TEST(tls_from_a_vv_file)
 	/* The right CA, inline in the .vv file, and the subject it names. */
 	set_ticket(&vm, SECRET);
 	viewer_start(&v, &x, vm.dir, "viewer",
-	             (const char *const[]){ tls_vv(&vm, "desk.vv", tls_port, ca), NULL }, NULL);
+	             (const char *const[]){ tls_vv(&vm, "desk.vv", tls_port, ca, NULL), NULL },
+	             NULL);
 	viewer_window(&v);
 	expect_window_size(&v, 800, 600);
 	snprintf(shot, sizeof(shot), "%s/window.png", vm.dir);
@@ -228,6 +346,30 @@ START_TEST(tls_from_a_vv_file)
 	window_name(&v, title, sizeof(title));
 	ck_assert_msg(strncmp(title, "Secure desk", 11) == 0, "window title '%s'", title);
 	VIEWER_STOP_CLEANLY(&v);
+
+	/* The same through the HTTP proxy the .vv file names: every channel is CONNECTed there. */
+	{
+		char proxy_log[400], proxy[64], want[64], *seen;
+		int proxy_port;
+		pid_t pp;
+
+		snprintf(proxy_log, sizeof(proxy_log), "%s/proxy.log", vm.dir);
+		pp = proxy_start(proxy_log, &proxy_port);
+		snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", proxy_port);
+		set_ticket(&vm, SECRET);
+		viewer_start(&v, &x, vm.dir, "proxied",
+		             (const char *const[]){ tls_vv(&vm, "proxied.vv", tls_port, ca, proxy),
+		                                    NULL },
+		             NULL);
+		viewer_window(&v);
+		expect_window_equals_screendump(&vm, &v, shot);
+		VIEWER_STOP_CLEANLY(&v);
+		proxy_stop(pp);
+		seen = read_text(proxy_log);
+		snprintf(want, sizeof(want), "CONNECT 127.0.0.1:%d HTTP/1.", tls_port);
+		ck_assert_msg(strstr(seen, want), "the proxy saw no '%s':\n%s", want, seen);
+		free(seen);
+	}
 
 	free(ca);
 	free(other);

@@ -118,6 +118,7 @@ START_TEST(full_file)
 	           "max_tunnels_per_user = 600\n"
 	           "origins = https://portal.example.org  http://[2001:db8::1]:8080\n"
 	           "gateway_url = wss://gw.example.org:8444\n"
+	           "spice_proxy = http://proxy.example.org:3128\n"
 	           "[session]\nidle_timeout=900\nabsolute_timeout=3600\ndisconnect_grace=0\n"
 	           "[auth]\nlockout_failures=10\nlockout_duration=600\npam_service=vdi\n"
 	           "default_group=\ntotp_issuer=Example Corp\nargon2_memory=65536\n"
@@ -144,6 +145,7 @@ START_TEST(full_file)
 	ck_assert_uint_eq(cfg.max_tunnels_per_user, 600);
 	ck_assert_str_eq(cfg.origins, "https://portal.example.org  http://[2001:db8::1]:8080");
 	ck_assert_str_eq(cfg.gateway_url, "wss://gw.example.org:8444");
+	ck_assert_str_eq(cfg.spice_proxy, "http://proxy.example.org:3128");
 	ck_assert_uint_eq(cfg.disconnect_grace, 0);
 	ck_assert_uint_eq(cfg.lockout_failures, 10);
 	ck_assert_str_eq(cfg.pam_service, "vdi");
@@ -200,6 +202,8 @@ START_TEST(bad_values_name_file_group_and_key)
 		  "[console] origins: must be at most 8" },
 		{ "[console]\ngateway_url = https://gw.example.org\n", "[console] gateway_url:" },
 		{ "[console]\ngateway_url = wss://gw.example.org/api\n", "[console] gateway_url:" },
+		{ "[console]\nspice_proxy = socks5://proxy:1080\n", "[console] spice_proxy:" },
+		{ "[console]\nspice_proxy = http://proxy:99999\n", "[console] spice_proxy:" },
 		{ "[session]\nidle_timeout = 59\n", "[session] idle_timeout:" },
 		{ "[http]\nlisten = localhost:8443\n", "[http] listen:" },
 		{ "[http]\nlisten = 127.0.0.1\n", "[http] listen:" },

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,6 +198,58 @@ START_TEST(parse_refuses)
 }
 END_TEST
 
+START_TEST(proxies)
+{
+	static const char *const good[] = {
+		"http://proxy:3128",      "HTTP://proxy.example.org",
+		"proxy.example.org:8080", "http://10.0.0.1:3128/",
+		"http://[fd00::1]:3128",  "http://alice:s3cr%40t@proxy:3128",
+	};
+	static const char *const bad[] = {
+		"socks5://proxy:1080",
+		"https://proxy:3129",
+		"http://",
+		"http://proxy:",
+		"http://proxy:0",
+		"http://proxy:65536",
+		"http://proxy:99999999999999999999",
+		"http://proxy:3128/path",
+		"http://pro xy:3128",
+		"http://[fd00::1",
+		"http://[]:3128",
+		"http://a b@proxy",
+		"http://proxy:3128\nhost=evil",
+	};
+	struct proto_vv vv;
+	char err[200], text[400];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(good); i++)
+		ck_assert_msg(proto_vv_proxy_valid(good[i]), "'%s' refused", good[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+		ck_assert_msg(!proto_vv_proxy_valid(bad[i]), "'%s' taken", bad[i]);
+
+	/* In a file: kept when good, the whole file refused when not, none when empty. */
+	ck_assert_int_eq(
+	        parse("[virt-viewer]\ntype=spice\nproxy=http://gw:3128\n", &vv, err, sizeof(err)),
+	        0);
+	ck_assert_str_eq(vv.proxy, "http://gw:3128");
+	proto_vv_clear(&vv);
+	snprintf(text, sizeof(text), "[virt-viewer]\ntype=spice\nproxy=socks5://gw:1080\n");
+	REFUSE(text, -EINVAL, "proxy");
+	ck_assert_int_eq(parse("[virt-viewer]\ntype=spice\nproxy=\n", &vv, err, sizeof(err)), 0);
+	ck_assert_ptr_null(vv.proxy);
+	proto_vv_clear(&vv);
+
+	/* Nor is a bad one written. */
+	proto_vv_init(&vv);
+	vv.type = "spice";
+	vv.proxy = "ftp://gw";
+	errno = 0;
+	ck_assert_ptr_null(proto_vv_write(&vv));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
 START_TEST(parse_oversized)
 {
 	size_t len = PROTO_VV_MAX_SIZE + 1;
@@ -230,6 +283,7 @@ int main(void)
 	tcase_add_test(tc, write_refuses);
 	tcase_add_test(tc, parse_like_remote_viewer);
 	tcase_add_test(tc, parse_refuses);
+	tcase_add_test(tc, proxies);
 	tcase_add_test(tc, parse_oversized);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -90,6 +90,7 @@ START_TEST(from_vv)
 	vv.title = "My Desk";
 	vv.ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 	vv.host_subject = "C=XX,O=Example,CN=desk";
+	vv.proxy = "http://proxy.example.org:3128";
 	viewer_session_init(&s);
 	ck_assert_int_eq(viewer_session_from_vv(&s, &vv, err, sizeof(err)), 0);
 	ck_assert_int_eq(s.protocol, VIEWER_PROTO_SPICE);
@@ -100,6 +101,7 @@ START_TEST(from_vv)
 	ck_assert_str_eq(s.title, "My Desk");
 	ck_assert_str_eq(s.ca, vv.ca);
 	ck_assert_str_eq(s.host_subject, "C=XX,O=Example,CN=desk");
+	ck_assert_str_eq(s.proxy, "http://proxy.example.org:3128");
 
 	ck_assert_int_eq(viewer_session_copy(&copy, &s), 0);
 	ck_assert_ptr_ne(copy.ca, s.ca);
@@ -136,6 +138,7 @@ START_TEST(from_vv)
 	ck_assert_int_eq(viewer_session_from_vv(&s, &vv, err, sizeof(err)), 0);
 	ck_assert_int_eq(s.protocol, VIEWER_PROTO_VNC);
 	ck_assert(!s.has_password);
+	ck_assert_str_eq(s.proxy, ""); /* as remote-viewer: the proxy is for SPICE */
 	viewer_session_clear(&s);
 	viewer_session_clear(NULL);
 }
