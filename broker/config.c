@@ -91,7 +91,7 @@ static const struct opt opts[] = {
 	        "consoles itself. Empty: this broker is the gateway."),
 	STR_OPT("console", "spice_proxy", OPT_PROXY, spice_proxy, "", NULL,
 	        "HTTP proxy that SPICE clients outside reach the desktops through "
-	        "(http://HOST[:PORT], CONNECT), written into the .vv files and connect "
+	        "(http[s]://HOST[:PORT], CONNECT), written into the .vv files and connect "
 	        "answers for SPICE. Empty: clients connect to the desktops directly."),
 	UINT_OPT("session", "idle_timeout", idle_timeout, "1800", 60, 86400, "s",
 	         "A login session ends after this long without a request."),
@@ -439,9 +439,10 @@ static int opt_set(struct broker_config *cfg, const struct opt *o, const char *v
 		return 0;
 	case OPT_PROXY:
 		if (n && !proto_vv_proxy_valid(value))
-			return fail(why, why_size,
-			            "'%.80s' must be empty or http://HOST[:PORT] of an HTTP proxy",
-			            value);
+			return fail(
+			        why, why_size,
+			        "'%.80s' must be empty or http[s]://HOST[:PORT] of an HTTP proxy",
+			        value);
 		strcpy(field, value);
 		return 0;
 	case OPT_LABEL:

@@ -18,8 +18,8 @@
  *              max_tunnels         256                      1..10000
  *              max_tunnels_per_user 4                       1..1000
  *              origins             (empty: the page's own)  up to 8 https://HOST[:PORT], spaces
- *              gateway_url         (empty: this broker)     wss://HOST[:PORT] of a gateway on its
- * own spice_proxy         (empty: none)            http://HOST[:PORT] put in SPICE .vv files
+ *              gateway_url         (empty: this broker)     wss://HOST[:PORT], gateway on its own
+ *              spice_proxy         (empty: none)            http[s]://HOST[:PORT], in SPICE .vv
  *   [session]  idle_timeout        1800                     60..86400 s
  *              absolute_timeout    43200                    300..2592000 s
  *              disconnect_grace    300                      0..86400 s

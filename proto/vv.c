@@ -191,6 +191,8 @@ bool proto_vv_proxy_valid(const char *proxy)
 		return false;
 	if (g_ascii_strncasecmp(p, "http://", 7) == 0)
 		p += 7;
+	else if (g_ascii_strncasecmp(p, "https://", 8) == 0)
+		p += 8;
 	else if (strstr(p, "://"))
 		return false; /* another scheme: spice-client-glib speaks HTTP CONNECT only */
 	at = strchr(p, '@');
@@ -275,7 +277,7 @@ int proto_vv_parse(const char *data, size_t len, struct proto_vv *ret, char *err
 		vv.proxy = NULL;
 	}
 	if (r == 0 && vv.proxy && !proto_vv_proxy_valid(vv.proxy)) {
-		set_err(err, err_size, "proxy: '%.64s' is not http://HOST[:PORT]", vv.proxy);
+		set_err(err, err_size, "proxy: '%.64s' is not http[s]://HOST[:PORT]", vv.proxy);
 		r = -EINVAL;
 	}
 	if (r == -ENOMEM)

@@ -69,9 +69,10 @@ int proto_vv_parse(const char *data, size_t len, struct proto_vv *ret, char *err
 
 /*
  * Whether @proxy is an HTTP proxy address as remote-viewer and
- * spice-client-glib take it: [http://][USER[:PASSWORD]@]HOST[:PORT][/],
- * HOST a name, an IPv4 address or an [IPv6] one, PORT 1..65535 (3128 when
- * left out), at most PROTO_VV_PROXY_MAX bytes.
+ * spice-client-glib take it: [http[s]://][USER[:PASSWORD]@]HOST[:PORT][/],
+ * HOST a name, an IPv4 address or an [IPv6] one, PORT 1..65535 (3128 for
+ * http, 3129 for https, when left out), at most PROTO_VV_PROXY_MAX bytes.
+ * https:// is TLS to the proxy itself.
  */
 bool proto_vv_proxy_valid(const char *proxy);
 

@@ -37,7 +37,7 @@ struct viewer_session {
 	char *ca;      /* malloc'd, or NULL */
 	char *ca_file; /* malloc'd, or NULL */
 	char host_subject[VIEWER_SUBJECT_MAX + 1];
-	/* SPICE: an HTTP proxy to connect through (CONNECT), "http://HOST:PORT", or "" */
+	/* SPICE: an HTTP proxy to connect through (CONNECT), "http[s]://HOST:PORT", or "" */
 	char proxy[PROTO_VV_PROXY_MAX + 1];
 };
 

@@ -204,10 +204,11 @@ START_TEST(proxies)
 		"http://proxy:3128",      "HTTP://proxy.example.org",
 		"proxy.example.org:8080", "http://10.0.0.1:3128/",
 		"http://[fd00::1]:3128",  "http://alice:s3cr%40t@proxy:3128",
+		"https://proxy:3129",
 	};
 	static const char *const bad[] = {
 		"socks5://proxy:1080",
-		"https://proxy:3129",
+		"ftp://proxy",
 		"http://",
 		"http://proxy:",
 		"http://proxy:0",
